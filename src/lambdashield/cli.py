@@ -208,3 +208,7 @@ def explain_command(rule_id: str) -> None:
     if found is None:
         fatal(f"unknown rule {rule_id!r} (see `lambdashield rules`)")
     click.echo(render_rule_page(found.meta), nl=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -109,7 +109,12 @@ class _Service:
                 access_levels=frozenset(
                     _LEVELS[part.strip()] for part in raw["accessLevel"].split(",")
                 ),
-                resource_types=tuple(r["name"] for r in raw["resourceTypes"] if r["name"]),
+                # Required types first: they are the ones to name in a suggested ARN.
+                resource_types=tuple(
+                    r["name"]
+                    for r in sorted(raw["resourceTypes"], key=lambda r: not r["required"])
+                    if r["name"]
+                ),
                 condition_keys=tuple(raw["conditionKeys"]),
             )
             self._actions[lower_name] = found
@@ -242,10 +247,15 @@ class Catalogue:
 
     def suggest(self, pattern: str) -> str | None:
         """The closest real name to a misspelt service prefix or action."""
-        service, sep, action = pattern.lower().partition(":")
+        service, sep, action = pattern.partition(":")
+        service = service.lower()
         if not self.has_service(service):
             close = difflib.get_close_matches(service, self._prefixes, n=1, cutoff=0.6)
-            return f"{close[0]}:{action}" if close and sep else (close[0] if close else None)
+            if not close or not sep:
+                return close[0] if close else None
+            real = self.action(f"{close[0]}:{action}")
+            return real.full_name if real else f"{close[0]}:{action}"
+        action = action.lower()
         svc = self._service(service)
         if svc is None or _has_wildcard(action):
             return None

@@ -36,7 +36,9 @@ def _lowered(view: StatementView) -> str | None:
 def _service_wide(value: str) -> bool:
     """`*`, `*:*` or `<service>:*`: every action of one service or of all."""
     service, _, action = value.strip().partition(":")
-    return value.strip() == "*" or (action == "*" and "*" not in service and "?" not in service)
+    return value.strip() in ("*", "*:*") or (
+        action == "*" and "*" not in service and "?" not in service
+    )
 
 
 @rule(
@@ -160,8 +162,8 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
         names = sorted(n for n in mutating if not policy.denied(n))
         if not names:
             continue
-        first = mutating[names[0]]
-        arn = policy.catalogue.resource_arn(first, first.resource_types[0])
+        # The shortest template is usually the resource itself, not an alias of it.
+        arn = min(_templates(policy, mutating[names[0]]), key=len, default=None)
         example = f"; scope them to ARNs such as `{arn}`" if arn else ""
         yield Hit(
             _broad_pointer(view),

@@ -1,0 +1,90 @@
+"""Engine behaviour: fingerprints, suppressions, ordering and rule selection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from lambdashield.config import Config
+from lambdashield.engine import apply_suppressions, scan, selected_rules
+from lambdashield.errors import ConfigError
+from lambdashield.loaders._suppressions import find_suppressions
+from lambdashield.model import ScanError, Suppression
+
+ADMIN = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def test_fingerprint_ignores_lines(tmp_path: Path) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text(json.dumps(ADMIN), encoding="utf-8")
+    first = scan([str(policy)], Config()).findings[0]
+    policy.write_text("\n\n\n" + json.dumps(ADMIN, indent=4), encoding="utf-8")
+    moved = scan([str(policy)], Config()).findings[0]
+    assert moved.location.start_line != first.location.start_line
+    assert moved.fingerprint == first.fingerprint
+
+
+def test_lowered_severity_says_why(tmp_path: Path) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+    }
+    policy = tmp_path / "p.json"
+    policy.write_text(json.dumps({"Statement": [statement]}), encoding="utf-8")
+    (finding,) = scan([str(policy)], Config(select=("LS-IAM-005",))).findings
+    assert finding.severity.label == "medium"  # the rule's default is high
+    assert finding.message.endswith(
+        "(severity lowered: statement #0 is restricted by the condition `aws:SourceAccount`)"
+    )
+
+
+def test_selection_by_prefix() -> None:
+    assert [r.meta.id for r in selected_rules(["LS-IAM-01"], ["LS-IAM-011"])] == [
+        "LS-IAM-010",
+        "LS-IAM-012",
+    ]
+    with pytest.raises(ConfigError, match="unknown rule or prefix 'LS-FN'"):
+        selected_rules(["LS-FN"], [])
+
+
+def test_inline_suppressions_need_a_reason() -> None:
+    path = PurePosixPath("template.yaml")
+    text = (
+        "Resources:\n"
+        "  # lambdashield: ignore[LS-IAM-002] the table is the service's only resource\n"
+        "  Policy: {}\n"
+        "  # lambdashield: ignore[LS-IAM-001]\n"
+        "  Other: {}  # lambdashield: ignore[nonsense] why\n"
+    )
+    found, problems = find_suppressions(text, path)
+    assert found == [
+        Suppression(path, 2, ("LS-IAM-002",), "the table is the service's only resource")
+    ]
+    assert problems == [
+        ScanError(path, "suppression without a reason is not applied; add one", 4),
+        ScanError(path, "suppression names no valid rule ID: ['NONSENSE']", 5),
+    ]
+
+
+def test_suppression_applies_to_its_line_and_the_next(tmp_path: Path) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text(json.dumps(ADMIN, indent=2), encoding="utf-8")
+    (finding,) = scan([str(policy)], Config()).findings
+    line = finding.location.start_line
+    assert line is not None
+    here = PurePosixPath(str(policy))
+    assert apply_suppressions([finding], [Suppression(here, line - 1, ("LS-IAM",), "ok")]) == []
+    assert apply_suppressions([finding], [Suppression(here, line, ("LS-IAM-001",), "ok")]) == []
+    assert apply_suppressions([finding], [Suppression(here, line - 2, ("LS-IAM",), "ok")]) == [
+        finding
+    ]
+    assert apply_suppressions([finding], [Suppression(here, line, ("LS-IAM-002",), "ok")]) == [
+        finding
+    ]

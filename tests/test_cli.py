@@ -1,0 +1,199 @@
+"""The command line end to end: exit codes, formats, options and configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lambdashield import __version__
+from lambdashield.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "orders-service"
+
+ADMIN = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+CLEAN = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+            "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders",
+        }
+    ],
+}
+
+
+def write(path: Path, data: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def run(*args: str, cwd: Path | None = None) -> tuple[int, str]:
+    old = Path.cwd()
+    if cwd:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.output
+
+
+def test_version() -> None:
+    assert run("--version") == (0, f"lambdashield, version {__version__}\n")
+
+
+def test_example_findings_as_json() -> None:
+    code, out = run("scan", str(EXAMPLE), "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    found = {(f["rule_id"], f["location"]["pointer"]) for f in report["findings"]}
+    assert found == {
+        ("LS-IAM-002", "/Statement/0/Action"),
+        ("LS-IAM-005", "/Statement/0/Action"),
+        ("LS-IAM-007", "/Statement/0/Action"),
+        ("LS-IAM-005", "/Statement/1/Action/0"),
+        ("LS-IAM-003", "/Statement/1/Resource"),
+        ("LS-IAM-005", "/Statement/2/Action/0"),
+        ("LS-IAM-005", "/Statement/2/Action/1"),
+        ("LS-IAM-009", "/Statement/3/Action/1"),
+        ("LS-IAM-004", "/Statement/4/Action/0"),
+        ("LS-IAM-011", "/Statement/4/Action/0"),
+        ("LS-IAM-003", "/Statement/4/Resource"),
+    }
+    assert report["errors"] == []
+    assert {n["path"].rsplit("/", 1)[-1] for n in report["not_analysed"]} == {
+        "template.yaml",
+        "requirements.txt",
+    }
+    assert report["summary"]["files"] == 1
+
+
+def test_clean_policy_exits_zero(tmp_path: Path) -> None:
+    policy = write(tmp_path / "clean.json", CLEAN)
+    code, out = run("policy", "check", str(policy))
+    assert code == 0
+    assert "No findings." in out
+
+
+def test_fail_on_threshold(tmp_path: Path) -> None:
+    policy = write(
+        tmp_path / "p.json",
+        {**CLEAN, "Statement": [{**CLEAN["Statement"][0], "Action": "snss:Publish"}]},
+    )  # type: ignore[dict-item]
+    assert run("policy", "check", str(policy))[0] == 0  # medium only, default fail-on high
+    assert run("policy", "check", str(policy), "--fail-on", "medium")[0] == 1
+
+
+def test_select_and_ignore(tmp_path: Path) -> None:
+    policy = write(tmp_path / "admin.json", ADMIN)
+    code, out = run("policy", "check", str(policy), "--format", "json", "--ignore", "LS-IAM-001")
+    assert code == 0 and json.loads(out)["findings"] == []
+    code, out = run("policy", "check", str(policy), "--format", "json", "--select", "LS-IAM-00")
+    assert [f["rule_id"] for f in json.loads(out)["findings"]] == ["LS-IAM-001"]
+
+
+def test_unknown_rule_is_a_usage_error(tmp_path: Path) -> None:
+    policy = write(tmp_path / "admin.json", ADMIN)
+    code, out = run("scan", str(policy), "--select", "LS-NOPE-001")
+    assert code == 2
+    assert "unknown rule or prefix 'LS-NOPE-001'" in out
+
+
+def test_baseline_hides_known_findings(tmp_path: Path) -> None:
+    policy = write(tmp_path / "admin.json", ADMIN)
+    baseline = tmp_path / "baseline.json"
+    assert run("scan", str(policy), "--format", "json", "--output", str(baseline))[0] == 1
+    code, out = run("scan", str(policy), "--format", "json", "--baseline", str(baseline))
+    report = json.loads(out)
+    assert code == 0
+    assert report["findings"] == []
+    assert report["summary"]["baselined"] == 1
+
+
+def test_config_from_pyproject(tmp_path: Path) -> None:
+    write(tmp_path / "admin.json", ADMIN)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lambdashield]\nignore = ["LS-IAM-001"]\n', encoding="utf-8"
+    )
+    assert run("scan", ".", cwd=tmp_path)[0] == 0
+
+
+def test_config_per_file_ignores(tmp_path: Path) -> None:
+    write(tmp_path / "legacy" / "admin.json", ADMIN)
+    (tmp_path / ".lambdashield.toml").write_text(
+        '[per-file-ignores]\n"legacy/*.json" = ["LS-IAM-001"]\n', encoding="utf-8"
+    )
+    code, out = run("scan", ".", "--format", "json", cwd=tmp_path)
+    assert code == 0 and json.loads(out)["findings"] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("select = \n", "invalid TOML"),
+        ('colour = "red"\n', "unknown key 'colour'"),
+        ('fail-on = "severe"\n', "unknown severity 'severe'"),
+        ('select = "LS-IAM-001"\n', "'select' must be a list of strings"),
+    ],
+)
+def test_bad_config_is_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    write(tmp_path / "admin.json", ADMIN)
+    config = tmp_path / ".lambdashield.toml"
+    config.write_text(content, encoding="utf-8")
+    code, out = run("scan", str(tmp_path), "--config", str(config))
+    assert code == 2
+    assert str(config) in out and message in out
+
+
+def test_sarif_output_file(tmp_path: Path) -> None:
+    policy = write(tmp_path / "admin.json", ADMIN)
+    out = tmp_path / "out.sarif"
+    assert run("scan", str(policy), "--format", "sarif", "-o", str(out))[0] == 1
+    sarif = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["LS-IAM-001"]
+
+
+def test_rules_and_explain() -> None:
+    code, out = run("rules")
+    assert code == 0
+    assert out.splitlines()[0].split()[:2] == ["LS-IAM-001", "critical"]
+    code, out = run("explain", "ls-iam-002")
+    assert code == 0
+    assert out.startswith("# LS-IAM-002: Policy allows every action of a service")
+    assert "## Why it matters" in out and "## Fix" in out
+    assert run("explain", "LS-IAM-999")[0] == 2
+
+
+def test_json_output_is_byte_stable(tmp_path: Path) -> None:
+    write(tmp_path / "b.json", ADMIN)
+    write(
+        tmp_path / "a.json",
+        {**ADMIN, "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
+    )
+    first = run("scan", str(tmp_path), "--format", "json")[1]
+    assert first == run("scan", str(tmp_path), "--format", "json")[1]
+    paths = [f["location"]["path"] for f in json.loads(first)["findings"]]
+    assert paths == sorted(paths)
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdashield.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"lambdashield, version {__version__}\n"
