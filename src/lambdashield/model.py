@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 __all__ = [
     "Confidence",
@@ -148,9 +149,12 @@ class Origin:
         return Location(self.path, pointer, start, end)
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One scalar taken from a document (an action, a resource ARN) and where it sits."""
+class Item(NamedTuple):
+    """One scalar taken from a document (an action, a resource ARN) and where it sits.
+
+    A named tuple, not a dataclass: policies hold tens of thousands of these, and tuple
+    construction is several times cheaper than a frozen dataclass's.
+    """
 
     value: str
     pointer: str

@@ -218,7 +218,7 @@ class PolicyView:
         )
         """Unconditional `Deny` statements on every resource: what they match is not granted."""
 
-        self._grants: dict[str, tuple[tuple[StatementView, Item], ...]] = {}
+        self._grants: dict[str, list[tuple[StatementView, Item]]] | None = None
 
     def denied(self, action: str) -> bool:
         return any(s.match(action) is not None for s in self.denials)
@@ -228,18 +228,15 @@ class PolicyView:
 
         Only for the actions named in the risk data, which `sensitive()` indexes up front.
         """
-        found = self._grants.get(action)
-        if found is None:
-            found = ()
-            if not self.denied(action):
-                key = action.lower()
-                found = tuple(
-                    (view, item)
-                    for view in self.risky()
-                    if (item := view.sensitive().get(key)) is not None
-                )
-            self._grants[action] = found
-        return found
+        if self._grants is None:
+            index: dict[str, list[tuple[StatementView, Item]]] = {}
+            for view in self.risky():
+                for name, item in view.sensitive().items():
+                    index.setdefault(name, []).append((view, item))
+            if self.denials:
+                index = {k: v for k, v in index.items() if not self.denied(k)}
+            self._grants = index
+        return tuple(self._grants.get(action.lower(), ()))
 
     def allows(self) -> Iterable[StatementView]:
         return (s for s in self.statements if s.allows)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 
 from lambdashield.checks._iam_view import PolicyView, StatementView, is_any_resource, risk_data
 from lambdashield.checks._rule import Hit, rule
@@ -114,7 +115,7 @@ def service_wide_action(policy: PolicyView) -> Iterator[Hit]:
             if value in ("*", "*:*"):
                 scope = "every action of every service"
             else:
-                count = len(policy.catalogue.expand(value))
+                count = policy.catalogue.count(value)
                 scope = f"all {count} `{value.split(':')[0]}` actions, and every one AWS adds,"
             yield Hit(
                 item.pointer,
@@ -162,8 +163,13 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
         names = sorted(n for n in mutating if not policy.denied(n))
         if not names:
             continue
-        # The shortest template is usually the resource itself, not an alias of it.
-        arn = min(_templates(policy, mutating[names[0]]), key=len, default=None)
+        # The service's own, shortest template is usually the resource itself.
+        first = mutating[names[0]]
+        arn = min(
+            _templates(policy, first),
+            key=lambda t: (f":{first.service}:" not in t, len(t)),
+            default=None,
+        )
         example = f"; scope them to ARNs such as `{arn}`" if arn else ""
         yield Hit(
             _broad_pointer(view),
@@ -260,10 +266,11 @@ def _sensitive(policy: PolicyView, actions: tuple[str, ...]) -> Iterator[Hit]:
         if not view.broad:
             continue
         granted: dict[str, tuple[Item, list[str]]] = {}
+        sensitive = view.sensitive()
         for action in actions:
-            for grant_view, item in policy.grants(action):
-                if grant_view is view:
-                    granted.setdefault(item.pointer, (item, []))[1].append(action)
+            item = sensitive.get(action.lower())
+            if item is not None and not policy.denied(action):
+                granted.setdefault(item.pointer, (item, []))[1].append(action)
         for item, names in granted.values():
             yield Hit(
                 item.pointer,
@@ -506,72 +513,52 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
 
 
 def _templates(policy: PolicyView, action: Action) -> tuple[str, ...]:
+    # A few resource types list several ARN forms in one string, separated by ", ".
     found = (policy.catalogue.resource_arn(action, t) for t in action.resource_types)
-    return tuple(t for t in found if t)
+    return tuple(arn.strip() for t in found if t for arn in t.split(", "))
 
 
 @functools.lru_cache(maxsize=65536)
 def _arn_overlap(resource: str, template: str) -> bool:
     """Whether some ARN matches both the policy's pattern and the type's template.
 
-    `*`, `?` and policy variables (`${aws:username}`) in the policy, and the template's
-    `${Placeholders}`, are wildcards; literals compare case-insensitively, so the rule
-    errs on the side of silence.
+    IAM matches an ARN field by field (the last field may hold colons), so the fields are
+    compared one by one. `*`, `?` and policy variables (`${aws:username}`) in the policy,
+    and the template's `${Placeholders}`, are all taken as `*`; literals compare
+    case-insensitively, so the rule errs on the side of silence.
     """
-    if not _same_service(resource, template):
-        return False
-    left, right = _glob(resource), _glob(template)
-    seen: set[tuple[int, int]] = set()
-    stack = [(0, 0)]
-    while stack:
-        i, j = stack.pop()
-        if (i, j) in seen:
-            continue
-        seen.add((i, j))
-        if i == len(left) and j == len(right):
-            return True
-        a = left[i] if i < len(left) else None
-        b = right[j] if j < len(right) else None
-        if a == "*":
-            stack.append((i + 1, j))
-            if b is not None:
-                stack.append((i, j + 1))
-        if b == "*":
-            stack.append((i, j + 1))
-            if a is not None:
-                stack.append((i + 1, j))
-        single = a is not None and b is not None and a != "*" and b != "*"
-        if single and (a == b or a == "?" or b == "?"):
-            stack.append((i + 1, j + 1))
-    return False
+    ours, theirs = resource.split(":", 5), template.split(":", 5)
+    if len(ours) != len(theirs):
+        return _glob_overlap(resource, template)
+    return all(_glob_overlap(a, b) for a, b in zip(ours, theirs, strict=True))
 
 
-def _same_service(resource: str, template: str) -> bool:
-    """Cheap first test: the literal service fields of two ARNs differ."""
-    ours, theirs = resource.split(":", 3), template.split(":", 3)
-    if len(ours) < 4 or len(theirs) < 4:
-        return True
-    a, b = ours[2].lower(), theirs[2].lower()
-    if any(c in a for c in "*?$") or any(c in b for c in "*?$"):
-        return True
-    return a == b and ours[0].lower() == "arn"
+def _glob_overlap(resource: str, template: str) -> bool:
+    """Two patterns that both contain a `*` share a match exactly when their literal heads
+    agree (one starts the other) and their literal tails agree; a pattern without `*` is
+    one string, matched against the other as a regex."""
+    left, right = _stars(resource), _stars(template)
+    if len(left) == 1 or len(right) == 1:
+        text, pattern = (left[0], right) if len(left) == 1 else (right[0], left)
+        return _star_regex(pattern).fullmatch(text) is not None
+    return _agree(left[0], right[0], str.startswith) and _agree(left[-1], right[-1], str.endswith)
 
 
-def _glob(text: str) -> tuple[str, ...]:
-    """Characters of an ARN pattern, lower-cased, with every wildcard run as one `*`."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "$" and text.startswith("${", i) and "}" in text[i:]:
-            i = text.index("}", i) + 1
-            ch = "*"
-        else:
-            i += 1
-        if ch == "*" and out and out[-1] == "*":
-            continue
-        out.append(ch.lower())
-    return tuple(out)
+def _agree(a: str, b: str, test: Callable[[str, str], bool]) -> bool:
+    return test(a, b) if len(a) >= len(b) else test(b, a)
+
+
+_WILD = re.compile(r"\$\{[^}]*\}|[*?]+")
+
+
+def _stars(text: str) -> tuple[str, ...]:
+    """The literal parts of a pattern, lower-cased, split at every wildcard."""
+    return tuple(_WILD.split(text.lower()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _star_regex(parts: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(p) for p in parts), re.DOTALL)
 
 
 @rule(
