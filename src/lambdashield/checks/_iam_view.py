@@ -54,16 +54,24 @@ def risk_data() -> RiskData:
 
 
 def is_any_resource(arn: str) -> bool:
-    """`*`, or an ARN pattern whose every field is a wildcard (`arn:aws:*:*:*:*`)."""
-    if arn == "*":
+    """`*`, or an ARN whose region, account and resource are all wildcards
+    (`arn:aws:*:*:*:*`, `arn:aws:kms:*:*:*`, `arn:aws:s3:::*`): every resource of a service
+    is no narrower than `*` for the rules that ask."""
+    if arn.strip() == "*":
         return True
     parts = arn.split(":", 5)
     return (
-        len(parts) >= 3
+        len(parts) == 6
         and parts[0] == "arn"
-        and all(p in ("*", "") for p in parts[2:])
-        and parts[-1] == "*"
+        and all(p in ("*", "") for p in parts[3:5])
+        and parts[5] == "*"
     )
+
+
+def _every_service(arn: str) -> bool:
+    """`*` or `arn:aws:*:*:*:*`: every resource of every service."""
+    parts = arn.strip().split(":", 5)
+    return parts == ["*"] or (parts[0] == "arn" and all(p in ("*", "") for p in parts[2:]))
 
 
 _NEGATED = ("Not", "Null")
@@ -130,7 +138,10 @@ class StatementView:
         self.allows = statement.effect is Effect.ALLOW
         self.is_admin = (
             self.allows
-            and self.broad
+            and (
+                bool(statement.not_resources)
+                or any(_every_service(r.value) for r in statement.resources)
+            )
             and (
                 bool(statement.not_actions)
                 or any(a.value.strip() in ("*", "*:*") for a in statement.actions)
@@ -214,7 +225,9 @@ class PolicyView:
         self.denials = tuple(
             s
             for s in self.statements
-            if s.statement.effect is Effect.DENY and s.broad and not s.statement.conditions
+            if s.statement.effect is Effect.DENY
+            and not s.statement.conditions
+            and any(is_any_resource(r.value) for r in s.statement.resources)
         )
         """Unconditional `Deny` statements on every resource: what they match is not granted."""
 

@@ -73,7 +73,7 @@ def full_admin(policy: PolicyView) -> Iterator[Hit]:
         statement = view.statement
         if statement.not_actions:
             excluded = [i.value for i in statement.not_actions]
-            granted = len(policy.catalogue.complement(excluded))
+            granted = policy.catalogue.count_complement(excluded)
             message = (
                 f"{statement.label} allows every action except {_names(excluded)} "
                 f"({granted:,} actions today, and every one AWS adds) on every resource"

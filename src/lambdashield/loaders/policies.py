@@ -113,7 +113,9 @@ def _statement(index: int, pointer: str, raw: Any, errors: list[Item]) -> Statem
     elif raw_effect is None:
         errors.append(Item("statement has no Effect", pointer))
     else:
-        errors.append(Item(f"Effect must be 'Allow' or 'Deny', not {raw_effect!r}", pointer))
+        errors.append(
+            Item(f"Effect must be 'Allow' or 'Deny', not {raw_effect!r}", f"{pointer}/Effect")
+        )
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         errors.append(Item("Sid must be a string", f"{pointer}/Sid"))
