@@ -26,7 +26,8 @@ __all__ = [
     "Catalogue",
     "Lookup",
     "default_catalogue",
-    "wildcard_regex",
+    "Wildcard",
+    "wildcard",
 ]
 
 
@@ -72,13 +73,59 @@ class Lookup(enum.Enum):
     UNKNOWN_ACTION = "unknown action"
 
 
+class Wildcard:
+    """An IAM wildcard (`*` any run, `?` one character), matched case-insensitively.
+
+    Nearly every pattern in real policies is a name, `prefix*`, `*suffix` or `*middle*`;
+    those are string tests, and only the rest pay for a compiled regex.
+    """
+
+    __slots__ = ("_head", "_kind", "_regex", "_tail")
+
+    def __init__(self, pattern: str) -> None:
+        pattern = pattern.lower()
+        self._head, self._tail, self._regex = pattern, "", None
+        stars = pattern.count("*")
+        if "?" in pattern or stars > 2:
+            self._kind = "regex"
+        elif stars == 0:
+            self._kind = "exact"
+        elif pattern == "*":
+            self._kind = "any"
+        elif stars == 1:
+            self._kind = "ends"
+            self._head, _, self._tail = pattern.partition("*")
+        elif pattern.startswith("*") and pattern.endswith("*"):
+            self._kind, self._head = "within", pattern[1:-1]
+        else:
+            self._kind = "regex"
+        if self._kind == "regex":
+            body = "".join(
+                ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
+            )
+            self._regex = re.compile(body, re.DOTALL)
+
+    def fullmatch(self, text: str) -> bool:
+        """Whether the lower-cased `text` matches."""
+        kind = self._kind
+        if kind == "exact":
+            return text == self._head
+        if kind == "ends":
+            return (
+                len(text) >= len(self._head) + len(self._tail)
+                and text.startswith(self._head)
+                and text.endswith(self._tail)
+            )
+        if kind == "any":
+            return True
+        if kind == "within":
+            return self._head in text
+        return self._regex is not None and self._regex.fullmatch(text) is not None
+
+
 @functools.lru_cache(maxsize=16384)
-def wildcard_regex(pattern: str) -> re.Pattern[str]:
-    """IAM wildcard (`*` any run, `?` one character) as a case-insensitive full-match regex."""
-    body = "".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern.lower()
-    )
-    return re.compile(body, re.DOTALL)
+def wildcard(pattern: str) -> Wildcard:
+    return Wildcard(pattern)
 
 
 def _has_wildcard(text: str) -> bool:
@@ -120,9 +167,7 @@ class _Service:
                 resource_types=tuple(
                     r["name"] for r in raw["resourceTypes"] if r["required"] and r["name"]
                 )
-                + tuple(
-                    r["name"] for r in raw["resourceTypes"] if not r["required"] and r["name"]
-                ),
+                + tuple(r["name"] for r in raw["resourceTypes"] if not r["required"] and r["name"]),
                 condition_keys=tuple(raw["conditionKeys"]),
             )
             self._actions[lower_name] = found
@@ -196,7 +241,7 @@ class Catalogue:
         if pattern.lower() in self._retired_actions:
             return Lookup.RETIRED
         if _has_wildcard(service):
-            regex = wildcard_regex(service)
+            regex = wildcard(service)
             if any(regex.fullmatch(p) for p in self._prefixes):
                 return Lookup.KNOWN if self.expand(pattern) else Lookup.UNKNOWN_ACTION
             return Lookup.UNKNOWN_SERVICE
@@ -207,7 +252,7 @@ class Catalogue:
             return Lookup.UNKNOWN_SERVICE
         if not _has_wildcard(action):
             return Lookup.KNOWN if svc.has(action) else Lookup.UNKNOWN_ACTION
-        regex = wildcard_regex(action)
+        regex = wildcard(action)
         matched = any(regex.fullmatch(n) for n in svc.names())
         return Lookup.KNOWN if matched else Lookup.UNKNOWN_ACTION
 
@@ -217,7 +262,7 @@ class Catalogue:
         svc = self._service(service)
         if svc is None:
             return 0
-        regex = wildcard_regex(action)
+        regex = wildcard(action)
         return sum(1 for name in svc.names() if regex.fullmatch(name))
 
     def expand(self, pattern: str) -> tuple[Action, ...]:
@@ -231,7 +276,7 @@ class Catalogue:
         if not sep:
             return ()
         if _has_wildcard(service):
-            regex = wildcard_regex(service)
+            regex = wildcard(service)
             services = [p for p in self._prefixes if regex.fullmatch(p)]
         else:
             services = [service]
@@ -243,7 +288,7 @@ class Catalogue:
             if action == "*":
                 names: Iterable[str] = svc.names()
             elif _has_wildcard(action):
-                regex = wildcard_regex(action)
+                regex = wildcard(action)
                 names = [n for n in svc.names() if regex.fullmatch(n)]
             else:
                 names = [action]
@@ -258,7 +303,7 @@ class Catalogue:
 
     def count_complement(self, patterns: Iterable[str]) -> int:
         """How many actions `NotAction: patterns` grants, without building them."""
-        regexes = [wildcard_regex(p) for p in patterns]
+        regexes = [wildcard(p) for p in patterns]
         return sum(
             1
             for prefix in self._prefixes
@@ -269,7 +314,7 @@ class Catalogue:
 
     def complement(self, patterns: Iterable[str]) -> tuple[Action, ...]:
         """What `NotAction: patterns` grants: every action none of the patterns matches."""
-        regexes = [wildcard_regex(p) for p in patterns]
+        regexes = [wildcard(p) for p in patterns]
         return tuple(
             a
             for a in self.all_actions()

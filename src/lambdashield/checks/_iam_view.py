@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdashield.iam_catalogue import Action, Catalogue, default_catalogue, wildcard_regex
+from lambdashield.iam_catalogue import Action, Catalogue, default_catalogue, wildcard
 from lambdashield.model import Effect, Item, PolicyDocument, Statement
 
 __all__ = ["PolicyView", "RiskData", "StatementView", "risk_data"]
@@ -79,7 +79,7 @@ _NEGATED = ("Not", "Null")
 
 @functools.cache
 def _restricting_regexes() -> tuple[Any, ...]:
-    return tuple(wildcard_regex(k) for k in risk_data().restricting_keys)
+    return tuple(wildcard(k) for k in risk_data().restricting_keys)
 
 
 @functools.cache
@@ -106,7 +106,7 @@ def _sensitive_matches(pattern: str) -> tuple[str, ...]:
         candidates = grouped.get(service, ())
     if "*" not in pattern and "?" not in pattern:
         return (pattern,) if pattern in candidates else ()
-    regex = wildcard_regex(pattern)
+    regex = wildcard(pattern)
     return tuple(a for a in candidates if regex.fullmatch(a))
 
 
@@ -194,9 +194,9 @@ class _PatternIndex:
             value = item.value.strip().lower()
             service = value.partition(":")[0]
             if "*" in service or "?" in service:
-                self.any_service.append((wildcard_regex(value), item))
+                self.any_service.append((wildcard(value), item))
             elif "*" in value or "?" in value:
-                self.wild.setdefault(service, []).append((wildcard_regex(value), item))
+                self.wild.setdefault(service, []).append((wildcard(value), item))
             else:
                 self.exact.setdefault(value, item)
 
