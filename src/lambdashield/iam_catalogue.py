@@ -25,8 +25,8 @@ __all__ = [
     "Action",
     "Catalogue",
     "Lookup",
-    "default_catalogue",
     "Wildcard",
+    "default_catalogue",
     "wildcard",
 ]
 
