@@ -139,16 +139,28 @@ def _access_levels(text: str) -> frozenset[AccessLevel]:
 
 
 class _Service:
-    __slots__ = ("_actions", "_raw", "prefix", "resource_arns")
+    __slots__ = ("_actions", "_filtered", "_raw", "prefix", "resource_arns")
 
     def __init__(self, prefix: str, raw: dict[str, Any], resource_arns: dict[str, str]) -> None:
         self.prefix = prefix
         self._raw = raw
         self._actions: dict[str, Action] = {}
+        self._filtered: dict[frozenset[AccessLevel], frozenset[str]] = {}
         self.resource_arns = resource_arns
 
     def names(self) -> Iterable[str]:
         return self._raw.keys()
+
+    def scopable_with(self, levels: frozenset[AccessLevel]) -> frozenset[str]:
+        """Names of the actions that take a resource and have one of `levels`."""
+        found = self._filtered.get(levels)
+        if found is None:
+            found = self._filtered[levels] = frozenset(
+                name
+                for name, raw in self._raw.items()
+                if raw["resourceTypes"] and _access_levels(raw["accessLevel"]) & levels
+            )
+        return found
 
     def has(self, lower_name: str) -> bool:
         return lower_name in self._raw
@@ -269,6 +281,28 @@ class Catalogue:
         """Every action an `Action` element matches, in catalogue order."""
         return _expand_cached(self, pattern.lower())
 
+    def scopable_with(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[Action, ...]:
+        """What `expand(pattern)` gives, kept to actions that take a resource and have one
+        of `levels`; filtered before the actions are built, which is most of the work."""
+        return _scopable_cached(self, pattern.lower(), levels)
+
+    def _scopable_with(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[Action, ...]:
+        service, sep, action = pattern.partition(":")
+        if not sep or _has_wildcard(service):
+            return tuple(
+                a for a in self._expand(pattern) if a.scopable and a.access_levels & levels
+            )
+        svc = self._service(service)
+        if svc is None:
+            return ()
+        allowed = svc.scopable_with(levels)
+        if _has_wildcard(action):
+            match = wildcard(action)
+            names: Iterable[str] = sorted(n for n in allowed if match.fullmatch(n))
+        else:
+            names = [action] if action in allowed else []
+        return tuple(a for a in map(svc.action, names) if a is not None)
+
     def _expand(self, pattern: str) -> tuple[Action, ...]:
         if pattern == "*":
             return tuple(self.all_actions())
@@ -357,6 +391,13 @@ class Catalogue:
 @functools.lru_cache(maxsize=8192)
 def _expand_cached(catalogue: Catalogue, pattern: str) -> tuple[Action, ...]:
     return catalogue._expand(pattern)
+
+
+@functools.lru_cache(maxsize=16384)
+def _scopable_cached(
+    catalogue: Catalogue, pattern: str, levels: frozenset[AccessLevel]
+) -> tuple[Action, ...]:
+    return catalogue._scopable_with(pattern, levels)
 
 
 _RETIRED_FILE = Path(__file__).with_name("data") / "iam_retired.json"

@@ -180,13 +180,8 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
 
 
 def _mutating(policy: PolicyView, pattern: str) -> tuple[Action, ...]:
-    return _mutating_cached(policy.catalogue, pattern.strip().lower())
-
-
-@functools.lru_cache(maxsize=16384)
-def _mutating_cached(catalogue: Catalogue, pattern: str) -> tuple[Action, ...]:
     """Scopable write, permissions and tagging actions a pattern stands for."""
-    return tuple(a for a in catalogue.expand(pattern) if a.scopable and a.access_levels & _MUTATING)
+    return policy.catalogue.scopable_with(pattern.strip(), _MUTATING)
 
 
 def _broad_pointer(view: StatementView) -> str:
@@ -513,8 +508,13 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
 
 
 def _templates(policy: PolicyView, action: Action) -> tuple[str, ...]:
+    return _templates_cached(policy.catalogue, action)
+
+
+@functools.lru_cache(maxsize=65536)
+def _templates_cached(catalogue: Catalogue, action: Action) -> tuple[str, ...]:
     # A few resource types list several ARN forms in one string, separated by ", ".
-    found = (policy.catalogue.resource_arn(action, t) for t in action.resource_types)
+    found = (catalogue.resource_arn(action, t) for t in action.resource_types)
     return tuple(arn.strip() for t in found if t for arn in t.split(", "))
 
 
@@ -537,6 +537,10 @@ def _glob_overlap(resource: str, template: str) -> bool:
     """Two patterns that both contain a `*` share a match exactly when their literal heads
     agree (one starts the other) and their literal tails agree; a pattern without `*` is
     one string, matched against the other as a regex."""
+    if resource == "*" or (template.startswith("${") and template.find("}") == len(template) - 1):
+        return True
+    if not _WILD.search(resource) and not _WILD.search(template):
+        return resource.lower() == template.lower()
     left, right = _stars(resource), _stars(template)
     if len(left) == 1 or len(right) == 1:
         text, pattern = (left[0], right) if len(left) == 1 else (right[0], left)
