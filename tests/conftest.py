@@ -14,3 +14,11 @@ def shared_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"../shared not found: {path}")
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the current output instead of comparing",
+    )

@@ -76,12 +76,16 @@ def full_admin(policy: PolicyView) -> Iterator[Hit]:
             granted = policy.catalogue.count_complement(excluded)
             message = (
                 f"{statement.label} allows every action except {_names(excluded)} "
-                f"({granted:,} actions today, and every one AWS adds) on every resource"
+                f"({granted:,} actions today, and every one AWS adds) on every resource; "
+                "grant only the actions the function calls"
             )
             pointer, evidence = f"{statement.pointer}/NotAction", "NotAction:" + ",".join(excluded)
         else:
             item = next(a for a in statement.actions if a.value.strip() in ("*", "*:*"))
-            message = f"{statement.label} allows `{item.value}` on every resource"
+            message = (
+                f"{statement.label} allows `{item.value}` on every resource: full administrator "
+                "access; grant only the actions the function calls"
+            )
             pointer, evidence = item.pointer, item.value
         yield Hit(pointer, message, evidence, lowered_because=_lowered(view))
 
@@ -119,7 +123,8 @@ def service_wide_action(policy: PolicyView) -> Iterator[Hit]:
                 scope = f"all {count} `{value.split(':')[0]}` actions, and every one AWS adds,"
             yield Hit(
                 item.pointer,
-                f"`{value}` in {view.statement.label} allows {scope} on {_where(view)}",
+                f"`{value}` in {view.statement.label} allows {scope} on {_where(view)}; "
+                "list the actions the function calls instead",
                 value.lower(),
                 lowered_because=_lowered(view),
             )
@@ -163,13 +168,7 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
         names = sorted(n for n in mutating if not policy.denied(n))
         if not names:
             continue
-        # The service's own, shortest template is usually the resource itself.
-        first = mutating[names[0]]
-        arn = min(
-            _templates(policy, first),
-            key=lambda t: (f":{first.service}:" not in t, len(t)),
-            default=None,
-        )
+        arn = _example_arn(policy, mutating[names[0]])
         example = f"; scope them to ARNs such as `{arn}`" if arn else ""
         yield Hit(
             _broad_pointer(view),
@@ -182,6 +181,16 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
 def _mutating(policy: PolicyView, pattern: str) -> tuple[Action, ...]:
     """Scopable write, permissions and tagging actions a pattern stands for."""
     return policy.catalogue.scopable_with(pattern.strip(), _MUTATING)
+
+
+def _example_arn(policy: PolicyView, action: Action) -> str | None:
+    """The ARN form to suggest for an action: its service's own, shortest template, which is
+    usually the resource itself rather than an alias of it."""
+    return min(
+        _templates(policy, action),
+        key=lambda t: (f":{action.service}:" not in t, len(t)),
+        default=None,
+    )
 
 
 def _broad_pointer(view: StatementView) -> str:
@@ -267,10 +276,13 @@ def _sensitive(policy: PolicyView, actions: tuple[str, ...]) -> Iterator[Hit]:
             if item is not None and not policy.denied(action):
                 granted.setdefault(item.pointer, (item, []))[1].append(action)
         for item, names in granted.values():
+            first = policy.catalogue.action(names[0])
+            arn = _example_arn(policy, first) if first else None
+            fix = f"; scope it to ARNs such as `{arn}`" if arn else "; remove it if unused"
             yield Hit(
                 item.pointer,
                 f"`{item.value}` in {view.statement.label} allows {_names(names)} "
-                "on every resource",
+                f"on every resource{fix}",
                 item.value.lower() + ":" + ",".join(sorted(names)),
                 lowered_because=_lowered(view),
             )
@@ -380,14 +392,16 @@ def allow_with_negation(policy: PolicyView) -> Iterator[Hit]:
             excluded = _names(i.value for i in statement.not_actions)
             yield Hit(
                 f"{statement.pointer}/NotAction",
-                f"{statement.label} allows every action except {excluded}",
+                f"{statement.label} allows every action except {excluded}; "
+                "list the allowed actions instead",
                 "NotAction",
             )
         if statement.not_resources:
             excluded = _names(i.value for i in statement.not_resources)
             yield Hit(
                 f"{statement.pointer}/NotResource",
-                f"{statement.label} applies to every resource except {excluded}",
+                f"{statement.label} applies to every resource except {excluded}; "
+                "list the allowed resources instead",
                 "NotResource",
             )
 
@@ -595,7 +609,7 @@ def passrole_without_service(policy: PolicyView) -> Iterator[Hit]:
         yield Hit(
             item.pointer,
             f"`{item.value}` in {view.statement.label} allows `iam:PassRole` on "
-            f"{_where(view)} to any service",
+            f"{_where(view)} to any service; add an `iam:PassedToService` condition",
             item.value.lower(),
         )
 

@@ -45,14 +45,14 @@ _NOT_YET = (
     (re.compile(r"zappa_settings\.(json|ya?ml|toml)$"), "Zappa projects are not analysed"),
     (
         re.compile(
-            r"(requirements.*\.txt|poetry\.lock|Pipfile\.lock|uv\.lock|pylock\..*toml"
-            r"|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$"
+            r"(requirements.*\.txt|poetry\.lock|Pipfile(\.lock)?|uv\.lock|pylock\..*toml"
+            r"|package\.json|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$"
         ),
         "dependency files are not analysed yet",
     ),
 )
 _NOT_POLICY_JSON = frozenset(
-    {"package.json", "tsconfig.json", "jsconfig.json", "composer.json", ".eslintrc.json"}
+    {"tsconfig.json", "jsconfig.json", "composer.json", ".eslintrc.json"}
     | {"cdk.json", "tslint.json", ".babelrc.json", "launch.json", "settings.json"}
 )
 _TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::")
