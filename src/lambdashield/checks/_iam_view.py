@@ -82,6 +82,13 @@ def _restricting_regexes() -> tuple[Any, ...]:
     return tuple(wildcard(k) for k in risk_data().restricting_keys)
 
 
+@functools.lru_cache(maxsize=4096)
+def _restricting(key: str) -> bool:
+    """Whether a condition key narrows who or what a statement applies to."""
+    lower = key.lower()
+    return any(r.fullmatch(lower) for r in _restricting_regexes())
+
+
 @functools.cache
 def _sensitive_by_service() -> dict[str, tuple[str, ...]]:
     """Every action some risk rule looks for, lower-cased, grouped by service prefix."""
@@ -271,6 +278,6 @@ def _restrictions(statement: Statement) -> tuple[str, ...]:
             or all(v.strip("*") == "" for v in values)
         ):
             continue
-        if any(r.fullmatch(key.lower()) for r in _restricting_regexes()):
+        if _restricting(key):
             found.append(key)
     return tuple(sorted(set(found)))

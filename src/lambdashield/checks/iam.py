@@ -482,20 +482,14 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
         if view.broad or not resources or not statement.actions:
             continue
         expansions = [(item, actions) for item, actions in view.expansions() if actions]
-        templates = {
-            item.pointer: {t for a in actions for t in _templates(policy, a)}
-            for item, actions in expansions
-        }
+        templates = {item.pointer: _pattern_templates(policy, item.value) for item, _ in expansions}
         dead_items = [
             (item, actions)
             for item, actions in expansions
-            if not any(_arn_overlap(r.value, t) for t in templates[item.pointer] for r in resources)
+            if not any(_arn_overlap(r.value, t) for r in resources for t in templates[item.pointer])
         ]
-        used = {
-            r.pointer
-            for r in resources
-            if any(_arn_overlap(r.value, t) for found in templates.values() for t in found)
-        }
+        every = frozenset().union(*templates.values())
+        used = {r.pointer for r in resources if any(_arn_overlap(r.value, t) for t in every)}
         for item, actions in dead_items:
             kinds = {
                 f"`{catalogue.resource_arn(a, t)}`"
@@ -519,6 +513,16 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
                         "of the statement's actions",
                         resource.value,
                     )
+
+
+def _pattern_templates(policy: PolicyView, pattern: str) -> frozenset[str]:
+    """Every ARN template of every action a pattern stands for."""
+    return _pattern_templates_cached(policy.catalogue, pattern)
+
+
+@functools.lru_cache(maxsize=32768)
+def _pattern_templates_cached(catalogue: Catalogue, pattern: str) -> frozenset[str]:
+    return frozenset(t for a in catalogue.expand(pattern) for t in _templates_cached(catalogue, a))
 
 
 def _templates(policy: PolicyView, action: Action) -> tuple[str, ...]:
