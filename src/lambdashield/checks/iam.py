@@ -249,7 +249,9 @@ def privilege_escalation(policy: PolicyView) -> Iterator[Hit]:
     for pointer, methods in by_pointer.items():
         yield Hit(
             pointer,
-            "allows privilege escalation: " + "; ".join(methods),
+            "allows privilege escalation: "
+            + "; ".join(methods)
+            + "; keep IAM and deployment actions out of runtime roles",
             " | ".join(sorted(methods)),
             lowered_because=lowered[pointer],
         )
