@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 __all__ = [
     "Confidence",
+    "Dependency",
+    "DependencySet",
     "Effect",
     "Finding",
     "Item",
@@ -198,6 +200,44 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
     grammar_errors: tuple[Item, ...] = ()
     """Problems that make the document invalid IAM: message and the pointer they refer to."""
+
+
+# --- Dependencies -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One package a deployable unit ships, as a manifest, lockfile or installed tree says."""
+
+    ecosystem: str
+    """OSV ecosystem name: `PyPI` or `npm`."""
+    name: str
+    """As written; matching normalises it (PEP 503 for PyPI)."""
+    version: str | None
+    """The exact version when pinned, locked or installed; `None` when only a range is known."""
+    specifier: str = ""
+    """The requirement as written (`==2.19.0`, `>=1.0`, `^4.17.1`); empty when unconstrained."""
+    pinned: bool = False
+    direct: bool = True
+    hashes: tuple[str, ...] = ()
+    markers: str | None = None
+    pointer: str = ""
+    """JSON pointer of the entry in a JSON/TOML/YAML file (empty for line-based files)."""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DependencySet:
+    """Everything one manifest, lockfile or installed tree declares."""
+
+    origin: Origin
+    kind: str
+    """What the file is: `requirements`, `poetry.lock`, `package-lock.json`, `site-packages`, ..."""
+    dependencies: tuple[Dependency, ...]
+    locked: bool
+    """From a lockfile or an installed tree: versions are exact and complete."""
+    functions: tuple[str, ...] = ()
+    """Logical names of the functions that ship this set, once templates are linked."""
 
 
 @dataclass(frozen=True, slots=True)
