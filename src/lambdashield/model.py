@@ -13,16 +13,26 @@ from pathlib import PurePosixPath
 from typing import NamedTuple
 
 __all__ = [
+    "Application",
+    "AuthKind",
+    "Authorization",
+    "Bucket",
     "Confidence",
     "Dependency",
     "DependencySet",
     "Effect",
+    "EnvVar",
     "Finding",
+    "Function",
+    "Grant",
+    "GrantSource",
     "Item",
     "Lifecycle",
     "Location",
     "Origin",
+    "Permission",
     "PolicyDocument",
+    "Role",
     "RuleMeta",
     "ScanError",
     "ScanReport",
@@ -30,6 +40,10 @@ __all__ = [
     "SkippedInput",
     "Statement",
     "Suppression",
+    "TemplateValue",
+    "Trigger",
+    "TriggerKind",
+    "Unresolved",
 ]
 
 
@@ -200,6 +214,224 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
     grammar_errors: tuple[Item, ...] = ()
     """Problems that make the document invalid IAM: message and the pointer they refer to."""
+
+
+# --- Serverless applications ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A template value the loader could not work out (`${ssm:...}`, `!ImportValue`, a
+    variable without a default). Rules treat it as unknown: never as safe, never as bad."""
+
+    expression: str
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.expression
+
+
+class TriggerKind(enum.Enum):
+    API_REST = "api_rest"
+    API_HTTP = "api_http"
+    API_WEBSOCKET = "api_websocket"
+    FUNCTION_URL = "function_url"
+    ALB = "alb"
+    S3 = "s3"
+    SQS = "sqs"
+    SNS = "sns"
+    EVENTBRIDGE = "eventbridge"
+    SCHEDULE = "schedule"
+    DYNAMODB_STREAM = "dynamodb_stream"
+    KINESIS = "kinesis"
+    KAFKA = "kafka"
+    MQ = "mq"
+    COGNITO = "cognito"
+    IOT = "iot"
+    CLOUDWATCH_LOGS = "cloudwatch_logs"
+    ALEXA = "alexa"
+    OTHER = "other"
+
+    @property
+    def is_http(self) -> bool:
+        """Reachable over HTTP(S), so its authorisation matters."""
+        return self in _HTTP_TRIGGERS
+
+    @property
+    def is_async(self) -> bool:
+        """Lambda invokes the function asynchronously: failures need a destination."""
+        return self in _ASYNC_TRIGGERS
+
+
+_HTTP_TRIGGERS = frozenset(
+    {
+        TriggerKind.API_REST,
+        TriggerKind.API_HTTP,
+        TriggerKind.API_WEBSOCKET,
+        TriggerKind.FUNCTION_URL,
+        TriggerKind.ALB,
+    }
+)
+_ASYNC_TRIGGERS = frozenset(
+    {
+        TriggerKind.S3,
+        TriggerKind.SNS,
+        TriggerKind.EVENTBRIDGE,
+        TriggerKind.SCHEDULE,
+        TriggerKind.IOT,
+        TriggerKind.CLOUDWATCH_LOGS,
+    }
+)
+
+
+class AuthKind(enum.Enum):
+    NONE = "none"
+    IAM = "iam"
+    AUTHORIZER = "authorizer"
+    """A Lambda, Cognito or JWT authorizer."""
+    UNKNOWN = "unknown"
+    """Set from a value the loader could not resolve."""
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    kind: AuthKind
+    detail: str = ""
+    """The authorizer's name, or how the loader decided (`DefaultAuthorizer`, `AWS_IAM`)."""
+    api_key_required: bool = False
+    pointer: str = ""
+    """Where the decision was written; empty when it is a default."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """Something that invokes a function: an API route, a bucket, a queue, a schedule."""
+
+    kind: TriggerKind
+    source: str
+    """What it comes from: `POST /orders`, a bucket or queue name or ARN, a schedule."""
+    pointer: str
+    name: str = ""
+    """The event's name in the template (`CreateOrder`)."""
+    auth: Authorization | None = None
+    """For HTTP triggers; `None` for the others."""
+    filters: tuple[tuple[str, str], ...] = ()
+    """S3 key filters as `("prefix", "uploads/")`, `("suffix", ".jpg")`."""
+
+
+class GrantSource(enum.Enum):
+    INLINE = "inline"
+    CUSTOMER_MANAGED = "customer-managed"
+    AWS_MANAGED = "aws-managed"
+    SAM_TEMPLATE = "sam-template"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One policy attached to a role, and where it was attached."""
+
+    source: GrantSource
+    name: str
+    """Policy name, managed policy ARN or SAM policy template name."""
+    pointer: str
+    """Where the attachment is written (`/Resources/Fn/Properties/Policies/0`)."""
+    document: PolicyDocument | None
+    """`None` when the permissions are unknown (a managed policy lambdashield lacks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    origin: Origin
+    """`resource` is the role's logical name; implicit SAM roles are named after the function."""
+    grants: tuple[Grant, ...] = ()
+    external: str | None = None
+    """A role ARN defined elsewhere: its permissions are unknown here."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    value: object
+    """A string, number, `Unresolved`, or the raw intrinsic it came from."""
+    pointer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    origin: Origin
+    """`resource` is the function's logical name, `pointer` its definition."""
+    runtime: str | Unresolved | None = None
+    runtime_pointer: str = ""
+    handler: str | None = None
+    code_uri: str | None = None
+    """Path of the code, relative to the template's folder, when it is local."""
+    package_type: str = "Zip"
+    environment: tuple[EnvVar, ...] = ()
+    memory: int | None = None
+    timeout: int | None = None
+    reserved_concurrency: int | None = None
+    dead_letter: str | None = None
+    on_failure: str | None = None
+    """Asynchronous invocation failure destination."""
+    tracing: str | None = None
+    kms_key: str | None = None
+    layers: tuple[str, ...] = ()
+    vpc: bool = False
+    architectures: tuple[str, ...] = ()
+    role: Role | None = None
+    triggers: tuple[Trigger, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """A resource-based policy statement that lets a principal invoke a function."""
+
+    origin: Origin
+    function: str | None
+    """Logical name of the function it applies to, when the loader could tell."""
+    principal: str
+    action: str
+    source_arn: str | None = None
+    source_account: str | None = None
+    function_url_auth_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    origin: Origin
+    name: str | None = None
+    public_read: bool = False
+    public_write: bool = False
+    policy: PolicyDocument | None = None
+    notifies: tuple[str, ...] = ()
+    """Logical names of the functions its notifications invoke."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateValue:
+    """A value written in a template that may hold a secret: a parameter default, a stage
+    variable, a tag. Environment variables are on `Function.environment` instead."""
+
+    kind: str
+    """`parameter-default`, `stage-variable`, `output`, ..."""
+    name: str
+    value: object
+    pointer: str
+    no_echo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """Everything one template file (or Terraform folder) describes, linked."""
+
+    origin: Origin
+    """`resource` is the file name, `resource_type` the format (`sam`, `serverless`, ...)."""
+    functions: tuple[Function, ...] = ()
+    roles: tuple[Role, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    values: tuple[TemplateValue, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
 
 
 # --- Dependencies -----------------------------------------------------------------------
