@@ -73,11 +73,9 @@ def test_example_findings_as_json() -> None:
         ("LS-IAM-003", "/Statement/4/Resource"),
     }
     assert report["errors"] == []
-    assert {n["path"].rsplit("/", 1)[-1] for n in report["not_analysed"]} == {
-        "template.yaml",
-        "requirements.txt",
-    }
-    assert report["summary"]["files"] == 1
+    assert {n["path"].rsplit("/", 1)[-1] for n in report["not_analysed"]} == {"requirements.txt"}
+    assert report["summary"]["files"] == 2
+    assert report["summary"]["functions"] == 1
 
 
 def test_clean_policy_exits_zero(tmp_path: Path) -> None:

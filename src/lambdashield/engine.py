@@ -11,6 +11,7 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -20,9 +21,12 @@ from lambdashield import __version__
 from lambdashield.checks import ALL_RULES, Hit, Rule, subjects
 from lambdashield.config import Config
 from lambdashield.errors import ConfigError, LoaderError
-from lambdashield.loaders.discover import Candidate, discover
-from lambdashield.loaders.policies import load_policy_file
+from lambdashield.loaders._json import JsonLines, parse_json, read_text
+from lambdashield.loaders.cloudformation import is_template, load_template, resources_to_model
+from lambdashield.loaders.discover import Candidate, Kind, discover
+from lambdashield.loaders.policies import is_policy, policy_from_json
 from lambdashield.model import (
+    Application,
     Finding,
     Origin,
     PolicyDocument,
@@ -48,9 +52,12 @@ def selected_rules(select: Sequence[str], ignore: Sequence[str]) -> tuple[Rule[A
     return tuple(r for r in chosen if not any(r.meta.id.startswith(i.upper()) for i in ignore))
 
 
-def fingerprint(rule_id: str, path: PurePosixPath, pointer: str, evidence: str) -> str:
-    """Identity of a finding across runs: never the line, so moving code keeps it."""
-    text = "\0".join((rule_id, path.as_posix(), pointer, evidence))
+def fingerprint(
+    rule_id: str, path: PurePosixPath, pointer: str, evidence: str, resource: str = ""
+) -> str:
+    """Identity of a finding across runs: never the line, so moving code keeps it. The
+    resource tells apart two functions that share one role's statement."""
+    text = "\0".join((rule_id, path.as_posix(), pointer, evidence, resource))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -75,83 +82,108 @@ def scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
         return _scan(paths, config)
 
 
+@dataclass
+class _Loaded:
+    """What the load stage produced, and what it could not use."""
+
+    documents: list[PolicyDocument] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    skipped: list[SkippedInput] = field(default_factory=list)
+    files: int = 0
+
+
 def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     rules = selected_rules(config.select, config.ignore)
     baseline = _read_baseline(config.baseline) if config.baseline else frozenset()
-    errors: list[ScanError] = []
-    skipped: list[SkippedInput] = []
-    documents: list[PolicyDocument] = []
-    # Inline `lambdashield: ignore[...]` comments; JSON policies cannot carry any, the
-    # comment-bearing formats (YAML, HCL, Python, JS) hand theirs over as they load.
-    suppressions: list[Suppression] = []
-    files = 0
+    loaded = _Loaded()
     for given in paths:
         for found in discover(
             str(given),
             exclude=config.exclude,
             max_files=config.max_files,
             max_file_bytes=config.max_file_bytes,
+            policies_only=config.policies_only,
         ):
             if isinstance(found, ScanError):
-                errors.append(found)
+                loaded.errors.append(found)
             elif isinstance(found, SkippedInput):
-                skipped.append(found)
+                loaded.skipped.append(found)
             else:
-                files += 1
-                document = _load(found, config, errors)
-                if document is not None:
-                    documents.append(document)
+                loaded.files += 1
+                _load(found, config, loaded)
 
-    findings = _check(documents, rules, errors)
+    findings = _check(loaded, rules)
     findings = [f for f in findings if f.severity.rank >= config.min_severity.rank]
     findings = [f for f in findings if not _ignored_for_file(f, config)]
     before = len(findings)
-    findings = apply_suppressions(findings, suppressions)
+    findings = apply_suppressions(findings, loaded.suppressions)
     suppressed = before - len(findings)
     before = len(findings)
     findings = [f for f in findings if f.fingerprint not in baseline]
+    errors = loaded.errors
     return ScanReport(
         findings=tuple(sorted(findings, key=_finding_order)),
         errors=tuple(sorted(set(errors), key=lambda e: (e.path, e.line or 0, e.message))),
-        not_analysed=tuple(sorted(set(skipped), key=lambda s: (s.path, s.reason))),
+        not_analysed=tuple(sorted(set(loaded.skipped), key=lambda s: (s.path, s.reason))),
         rules=tuple(r.meta for r in rules),
-        files=files,
+        files=loaded.files,
+        functions=sum(len(a.functions) for a in loaded.applications),
         suppressed=suppressed,
         baselined=before - len(findings),
         version=__version__,
     )
 
 
-def _load(found: Candidate, config: Config, errors: list[ScanError]) -> PolicyDocument | None:
+def _load(found: Candidate, config: Config, loaded: _Loaded) -> None:
     try:
-        return load_policy_file(found.path, found.display, max_bytes=config.max_file_bytes)
+        if found.kind is Kind.JSON:
+            _load_json(found, config, loaded)
+        elif found.kind is Kind.TEMPLATE:
+            application, problems = load_template(
+                found.path, found.display, max_bytes=config.max_file_bytes
+            )
+            _add(loaded, application, problems)
     except LoaderError as exc:
-        if config.policies_only or _meant_as_policy(exc):
-            errors.append(ScanError(exc.path, exc.detail, exc.line))
-        return None
+        loaded.errors.append(ScanError(exc.path, exc.detail, exc.line))
 
 
-def _meant_as_policy(exc: LoaderError) -> bool:
-    # In a directory scan, JSON that parses but has no Statement is some other file;
-    # JSON that cannot be read at all might have been a policy, so it fails the scan.
-    return not exc.detail.startswith("not an IAM policy document")
+def _load_json(found: Candidate, config: Config, loaded: _Loaded) -> None:
+    """A JSON file is a policy, a template (CDK output included), or not ours."""
+    text = read_text(found.path, found.display, config.max_file_bytes)
+    data = parse_json(text, found.display)
+    if is_policy(data):
+        origin = Origin(found.display, found.display.name, "policy", "", JsonLines(text))
+        loaded.documents.append(policy_from_json(data, origin))
+    elif is_template(data) and not config.policies_only:
+        application, problems = resources_to_model(data, found.display, JsonLines(text))
+        _add(loaded, application, problems)
+    elif config.policies_only:
+        kind = "object without Statement" if isinstance(data, dict) else type(data).__name__
+        raise LoaderError(found.display, f"not an IAM policy document (JSON {kind})", 1)
 
 
-def _check(
-    documents: Sequence[PolicyDocument], rules: Sequence[Rule[Any]], errors: list[ScanError]
-) -> list[Finding]:
+def _add(loaded: _Loaded, application: Application, problems: Sequence[ScanError]) -> None:
+    loaded.applications.append(application)
+    loaded.suppressions.extend(application.suppressions)
+    loaded.errors.extend(problems)
+
+
+def _check(loaded: _Loaded, rules: Sequence[Rule[Any]]) -> list[Finding]:
     by_scope: dict[type[Any], list[Rule[Any]]] = defaultdict(list)
     for r in rules:
         by_scope[r.scope].append(r)
     findings: list[Finding] = []
-    for origin, scope, subject in subjects(documents):
+    for scope, subject, locate in subjects(loaded.documents, loaded.applications):
         for r in by_scope.get(scope, ()):
             try:
-                findings.extend(_finding(r.meta, origin, hit) for hit in r(subject))
+                findings.extend(_finding(r.meta, locate(hit.pointer), hit) for hit in r(subject))
             except Exception as exc:  # noqa: PERF203 - zero-cost try since Python 3.11
                 # One broken rule must not hide the others; the scan still fails closed.
                 detail = f"internal error in {r.meta.id}: {exc!r}; please report"
-                errors.append(ScanError(origin.path, detail))
+                path = locate("").path
+                loaded.errors.append(ScanError(path, detail))
     return findings
 
 
@@ -168,7 +200,7 @@ def _finding(meta: RuleMeta, origin: Origin, hit: Hit) -> Finding:
         message=message,
         resource=origin.resource,
         resource_type=origin.resource_type,
-        fingerprint=fingerprint(meta.id, origin.path, hit.pointer, hit.evidence),
+        fingerprint=fingerprint(meta.id, origin.path, hit.pointer, hit.evidence, origin.resource),
     )
 
 
@@ -191,7 +223,7 @@ def apply_suppressions(
     """Drop findings an inline comment ignores on their first line or the line above."""
     index: dict[tuple[PurePosixPath, int], list[str]] = defaultdict(list)
     for s in suppressions:
-        for line in (s.line, s.line + 1):
+        for line in range(s.line, (s.last_line or s.line + 1) + 1):
             index[(s.path, line)].extend(s.rule_ids)
     kept = []
     for f in findings:

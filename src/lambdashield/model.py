@@ -214,6 +214,8 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
     grammar_errors: tuple[Item, ...] = ()
     """Problems that make the document invalid IAM: message and the pointer they refer to."""
+    name: str = ""
+    """The policy's name where it has one (`AmazonDynamoDBFullAccess`, an inline policy name)."""
 
 
 # --- Serverless applications ------------------------------------------------------------
@@ -352,8 +354,10 @@ class Role:
 class EnvVar:
     name: str
     value: object
-    """A string, number, `Unresolved`, or the raw intrinsic it came from."""
+    """A string, number or `Unresolved`."""
     pointer: str
+    no_echo_default: bool = False
+    """The value is the default of a `NoEcho` parameter: a secret written into the template."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,6 +460,14 @@ class Dependency:
     pointer: str = ""
     """JSON pointer of the entry in a JSON/TOML/YAML file (empty for line-based files)."""
     line: int | None = None
+    dev: bool = False
+    """Only needed to develop, test or build (`devDependencies`, a dev group): not deployed."""
+    reference: str | None = None
+    """The URL, VCS reference or local path it is installed from instead of an index version
+    (`git+https://...@main`, `./libs/common`, `file:../shared`); such a dependency has no
+    version to pin or to check against advisories."""
+    source: PurePosixPath | None = None
+    """The file that declares it when that is not the set's own file (a `-r` include)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +482,17 @@ class DependencySet:
     """From a lockfile or an installed tree: versions are exact and complete."""
     functions: tuple[str, ...] = ()
     """Logical names of the functions that ship this set, once templates are linked."""
+    application: bool = False
+    """What it declares is installed as is and deployed (a requirements file, a lockfile, an
+    installed tree, `"private": true`, Poetry's `package-mode = false`), as opposed to a
+    library's ranges that its users resolve."""
+    lockfile: PurePosixPath | None = None
+    """For a manifest: the lockfile beside it that fixes its versions, when there is one."""
+    includes: tuple[PurePosixPath, ...] = ()
+    """Other files read to build this set (`-r`/`-c` includes), so each is loaded once."""
+    python_version: str | None = None
+    """The Python version environment markers are evaluated for (the linked functions'
+    runtime, e.g. `3.12`); `None` until linked, and then every dependency counts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,12 +528,15 @@ class SkippedInput:
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
-    """An inline `lambdashield: ignore[...]` comment, applying to its line and the next."""
+    """An inline `lambdashield: ignore[...]` comment, applying to its line and the next, or
+    a resource's `Metadata` entry, applying to every line of the resource."""
 
     path: PurePosixPath
     line: int
     rule_ids: tuple[str, ...]
     reason: str
+    last_line: int | None = None
+    """The resource's last line, for `Metadata` suppressions."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -12,15 +12,33 @@ import pytest
 from lambdashield.checks import ALL_RULES, rule_by_id
 from lambdashield.config import Config
 from lambdashield.engine import scan
+from lambdashield.loaders._yaml import load_yaml
 from lambdashield.model import Finding, ScanReport
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 RULE_IDS = [r.meta.id for r in ALL_RULES]
-FIXTURE_FILES = ("positive.json", "negative.json", "expected.json")
+SUFFIXES = (".json", ".yaml")
+
+
+def load(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return json.loads(text)
+    return load_yaml(text, PurePosixPath(path.name)).data
 
 
 def run(rule_id: str, path: Path) -> ScanReport:
-    return scan([str(path)], Config(select=(rule_id,), policies_only=True))
+    # Policy fixtures are checked as `policy check` would; templates as `scan` would.
+    policy = path.suffix == ".json" and "Statement" in load(path)
+    return scan([str(path)], Config(select=(rule_id,), policies_only=policy))
+
+
+def fixture(folder: Path, stem: str) -> Path:
+    found = [
+        folder / f"{stem}{suffix}" for suffix in SUFFIXES if (folder / f"{stem}{suffix}").is_file()
+    ]
+    assert len(found) == 1, f"{folder.name} needs exactly one {stem}.json or {stem}.yaml"
+    return found[0]
 
 
 def hits(report: ScanReport) -> set[tuple[str, str]]:
@@ -39,14 +57,12 @@ def resolve(document: Any, pointer: str) -> Any:
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_rule_fixtures(rule_id: str) -> None:
     folder = FIXTURES / rule_id
-    for name in FIXTURE_FILES:
-        assert (folder / name).is_file(), f"{rule_id} has no fixture {name}"
-
-    positive = folder / "positive.json"
+    positive = fixture(folder, "positive")
+    negative = fixture(folder, "negative")
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     assert isinstance(expected, list) and expected, "expected.json must list pointers"
     assert len(set(expected)) == len(expected), "expected.json lists a pointer twice"
-    document = json.loads(positive.read_text(encoding="utf-8"))
+    document = load(positive)
     for pointer in expected:
         resolve(document, pointer)  # a typo in expected.json fails here, not as a mismatch
 
@@ -54,8 +70,8 @@ def test_rule_fixtures(rule_id: str) -> None:
     assert report.errors == ()
     assert hits(report) == {(rule_id, pointer) for pointer in expected}
 
-    near_misses = sorted(folder.glob("negative*.json"))
-    assert folder / "negative.json" in near_misses
+    near_misses = sorted(p for p in folder.glob("negative*") if p.suffix in SUFFIXES)
+    assert negative in near_misses
     for path in near_misses:
         report = run(rule_id, path)
         assert report.errors == (), path.name
@@ -72,7 +88,8 @@ def test_every_rule_has_fixtures_and_every_fixture_a_rule() -> None:
             stray = [
                 p.name
                 for p in folder.iterdir()
-                if p.name not in FIXTURE_FILES and not p.match("negative-*.json")
+                if p.suffix not in SUFFIXES
+                or not (p.stem in ("positive", "negative", "expected") or p.match("negative-*"))
             ]
             assert stray == [], f"{folder.name}: unexpected fixture files"
 

@@ -49,6 +49,7 @@ def test_selection_by_prefix() -> None:
     assert [r.meta.id for r in selected_rules(["LS-IAM-01"], ["LS-IAM-011"])] == [
         "LS-IAM-010",
         "LS-IAM-012",
+        "LS-IAM-013",
     ]
     with pytest.raises(ConfigError, match="unknown rule or prefix 'LS-FN'"):
         selected_rules(["LS-FN"], [])

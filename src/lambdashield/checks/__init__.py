@@ -5,16 +5,25 @@ Registration is explicit: each family module ends with a `RULES` tuple, joined h
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from lambdashield.checks import iam
 from lambdashield.checks._iam_view import PolicyView
 from lambdashield.checks._rule import Hit, Rule
 from lambdashield.iam_catalogue import Catalogue
-from lambdashield.model import Origin, PolicyDocument, RuleMeta
+from lambdashield.model import (
+    Application,
+    Grant,
+    GrantSource,
+    Origin,
+    PolicyDocument,
+    Role,
+    RuleMeta,
+)
 
-__all__ = ["ALL_RULES", "Hit", "Rule", "rule_by_id", "subjects"]
+__all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "rule_by_id", "subjects"]
 
 ALL_RULES: tuple[Rule[Any], ...] = (*iam.RULES,)
 
@@ -29,9 +38,67 @@ def all_meta() -> tuple[RuleMeta, ...]:
     return tuple(r.meta for r in ALL_RULES)
 
 
+Locator = Callable[[str], Origin]
+"""Where a hit's pointer lies: the origin of the document or resource that holds it."""
+
+
 def subjects(
-    documents: Sequence[PolicyDocument], catalogue: Catalogue | None = None
-) -> Iterable[tuple[Origin, type[Any], Any]]:
-    """Every object a rule can run over, with its origin and type, from the loaded model."""
+    documents: Sequence[PolicyDocument],
+    applications: Sequence[Application] = (),
+    catalogue: Catalogue | None = None,
+) -> Iterator[tuple[type[Any], Any, Locator]]:
+    """Every object a rule can run over, with its type and how to locate its hits."""
     for document in documents:
-        yield document.origin, PolicyView, PolicyView(document, catalogue)
+        yield PolicyView, PolicyView(document, catalogue), _fixed(document.origin)
+    for application in applications:
+        yield from _application_subjects(application, catalogue)
+
+
+def _application_subjects(
+    application: Application, catalogue: Catalogue | None
+) -> Iterator[tuple[type[Any], Any, Locator]]:
+    used_roles = set()
+    for function in application.functions:
+        role = function.role
+        if role is not None:
+            used_roles.add(role.origin.resource)
+            view = _permissions(role, function.origin, catalogue)
+            if view is not None:
+                yield PolicyView, view, view.locate
+    for role in application.roles:
+        if role.origin.resource not in used_roles:
+            view = _permissions(role, role.origin, catalogue)
+            if view is not None:
+                yield PolicyView, view, view.locate
+
+
+# What Lambda itself needs to run a function (write its logs, attach it to a VPC). Every
+# function has one of them, AWS writes them, and nothing narrower can be attached, so
+# reporting their `Resource: "*"` on every function would only teach users to ignore us.
+BASELINE_POLICIES = frozenset({"AWSLambdaBasicExecutionRole", "AWSLambdaVPCAccessExecutionRole"})
+
+
+def _permissions(role: Role, holder: Origin, catalogue: Catalogue | None) -> PolicyView | None:
+    """The effective permissions of a role, labelled with who holds them."""
+    documents = [
+        replace(g.document, name=g.document.name or g.name)
+        for g in role.grants
+        if g.document is not None
+        and not (
+            g.source is GrantSource.AWS_MANAGED and g.name.rsplit("/", 1)[-1] in BASELINE_POLICIES
+        )
+    ]
+    unknown = [g for g in role.grants if g.document is None]
+    if role.external is not None:
+        unknown.append(
+            Grant(GrantSource.CUSTOMER_MANAGED, role.external, role.origin.pointer, None)
+        )
+    if not documents and not unknown:
+        return None
+    if not documents:
+        documents = [PolicyDocument(holder, None, ())]
+    return PolicyView(documents, catalogue, origin=holder, unknown=unknown)
+
+
+def _fixed(origin: Origin) -> Locator:
+    return lambda _pointer: origin

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from lambdashield.iam_catalogue import Action, Catalogue, default_catalogue, wildcard
-from lambdashield.model import Effect, Item, PolicyDocument, Statement
+from lambdashield.model import Effect, Grant, Item, Origin, PolicyDocument, Statement
 
 __all__ = ["PolicyView", "RiskData", "StatementView", "risk_data"]
 
@@ -59,7 +60,7 @@ def is_any_resource(arn: str) -> bool:
     is no narrower than `*` for the rules that ask."""
     if arn.strip() == "*":
         return True
-    parts = arn.split(":", 5)
+    parts = _PLACEHOLDER.sub("*", arn).split(":", 5)
     return (
         len(parts) == 6
         and parts[0] == "arn"
@@ -70,9 +71,12 @@ def is_any_resource(arn: str) -> bool:
 
 def _every_service(arn: str) -> bool:
     """`*` or `arn:aws:*:*:*:*`: every resource of every service."""
-    parts = arn.strip().split(":", 5)
+    parts = _PLACEHOLDER.sub("*", arn.strip()).split(":", 5)
     return parts == ["*"] or (parts[0] == "arn" and all(p in ("*", "") for p in parts[2:]))
 
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+"""`${AWS::Partition}`, `${aws:username}`: one unknown value, which may hold colons."""
 
 _NEGATED = ("Not", "Null")
 
@@ -126,12 +130,15 @@ class StatementView:
         "broad",
         "catalogue",
         "is_admin",
+        "label",
         "restrictions",
         "statement",
     )
 
-    def __init__(self, statement: Statement, catalogue: Catalogue) -> None:
+    def __init__(self, statement: Statement, catalogue: Catalogue, policy: str = "") -> None:
         self.statement = statement
+        self.label = f"{statement.label} of {policy}" if policy else statement.label
+        """How messages name the statement; with the policy's name when there are several."""
         self.catalogue = catalogue
         self.broad = bool(statement.not_resources) or any(
             is_any_resource(r.value) for r in statement.resources
@@ -221,14 +228,44 @@ class _PatternIndex:
 
 
 class PolicyView:
-    """A policy document with its statements ready for analysis."""
+    """What one principal is allowed: the statements of every document it holds.
 
-    __slots__ = ("_grants", "catalogue", "denials", "document", "statements")
+    A standalone policy file is one document. A function's effective permissions are all
+    the documents attached to its role (inline, managed, SAM policy templates); findings
+    are labelled with `origin`'s resource (the function) and located in the document
+    that holds the statement.
+    """
 
-    def __init__(self, document: PolicyDocument, catalogue: Catalogue | None = None) -> None:
-        self.document = document
+    __slots__ = (
+        "_grants",
+        "catalogue",
+        "denials",
+        "documents",
+        "origin",
+        "statements",
+        "unknown",
+    )
+
+    def __init__(
+        self,
+        documents: PolicyDocument | Sequence[PolicyDocument],
+        catalogue: Catalogue | None = None,
+        *,
+        origin: Origin | None = None,
+        unknown: Sequence[Grant] = (),
+    ) -> None:
+        self.documents = (documents,) if isinstance(documents, PolicyDocument) else tuple(documents)
+        self.origin = origin or self.documents[0].origin
+        """Who holds the permissions: the function, role or policy file findings name."""
+        self.unknown = tuple(unknown)
+        """Attached policies whose permissions lambdashield does not know."""
         self.catalogue = catalogue or default_catalogue()
-        self.statements = tuple(StatementView(s, self.catalogue) for s in document.statements)
+        named = len(self.documents) > 1
+        self.statements = tuple(
+            StatementView(s, self.catalogue, d.name if named else "")
+            for d in self.documents
+            for s in d.statements
+        )
         self.denials = tuple(
             s
             for s in self.statements
@@ -239,6 +276,22 @@ class PolicyView:
         """Unconditional `Deny` statements on every resource: what they match is not granted."""
 
         self._grants: dict[str, list[tuple[StatementView, Item]]] | None = None
+
+    def locate(self, pointer: str) -> Origin:
+        """The origin of the document a pointer lies in, labelled as this view's holder."""
+        found = max(
+            (d.origin for d in self.documents if _within(pointer, d.origin.pointer)),
+            key=lambda o: len(o.pointer),
+            default=self.documents[0].origin,
+        )
+        if (found.resource, found.resource_type) == (
+            self.origin.resource,
+            self.origin.resource_type,
+        ):
+            return found
+        return replace(
+            found, resource=self.origin.resource, resource_type=self.origin.resource_type
+        )
 
     def denied(self, action: str) -> bool:
         return any(s.match(action) is not None for s in self.denials)
@@ -264,6 +317,10 @@ class PolicyView:
     def risky(self) -> Iterable[StatementView]:
         """`Allow` statements short of full admin, which `LS-IAM-001` already reports."""
         return (s for s in self.statements if s.allows and not s.is_admin)
+
+
+def _within(pointer: str, base: str) -> bool:
+    return not base or pointer == base or pointer.startswith(base + "/")
 
 
 def _restrictions(statement: Statement) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ def _lowered(view: StatementView) -> str | None:
     if not view.restrictions:
         return None
     keys = ", ".join(f"`{k}`" for k in view.restrictions)
-    return f"{view.statement.label} is restricted by the condition {keys}"
+    return f"{view.label} is restricted by the condition {keys}"
 
 
 def _service_wide(value: str) -> bool:
@@ -123,7 +123,7 @@ def service_wide_action(policy: PolicyView) -> Iterator[Hit]:
                 scope = f"all {count} `{value.split(':')[0]}` actions, and every one AWS adds,"
             yield Hit(
                 item.pointer,
-                f"`{value}` in {view.statement.label} allows {scope} on {_where(view)}; "
+                f"`{value}` in {view.label} allows {scope} on {_where(view)}; "
                 "list the actions the function calls instead",
                 value.lower(),
                 lowered_because=_lowered(view),
@@ -172,7 +172,7 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
         example = f"; scope them to ARNs such as `{arn}`" if arn else ""
         yield Hit(
             _broad_pointer(view),
-            f"{view.statement.label} allows {_names(names)} on every resource{example}",
+            f"{view.label} allows {_names(names)} on every resource{example}",
             ",".join(names),
             lowered_because=_lowered(view),
         )
@@ -242,7 +242,7 @@ def privilege_escalation(policy: PolicyView) -> Iterator[Hit]:
             evidence.append((action, *found))
         else:
             pointer = evidence[0][2].pointer
-            granted = ", ".join(f"`{a}` ({view.statement.label})" for a, view, _ in evidence)
+            granted = ", ".join(f"`{a}` ({view.label})" for a, view, _ in evidence)
             by_pointer.setdefault(pointer, []).append(f"{method.how} with {granted}")
             if pointer not in lowered or lowered[pointer] is not None:
                 lowered[pointer] = _escalation_lowered([view for _, view, _ in evidence])
@@ -283,8 +283,7 @@ def _sensitive(policy: PolicyView, actions: tuple[str, ...]) -> Iterator[Hit]:
             fix = f"; scope it to ARNs such as `{arn}`" if arn else "; remove it if unused"
             yield Hit(
                 item.pointer,
-                f"`{item.value}` in {view.statement.label} allows {_names(names)} "
-                f"on every resource{fix}",
+                f"`{item.value}` in {view.label} allows {_names(names)} on every resource{fix}",
                 item.value.lower() + ":" + ",".join(sorted(names)),
                 lowered_because=_lowered(view),
             )
@@ -450,7 +449,7 @@ def unknown_action(policy: PolicyView) -> Iterator[Hit]:
                 problem = f"`{service}` has no action `{name}`"
             suggestion = catalogue.suggest(value)
             hint = f"; did you mean `{suggestion}`?" if suggestion else ""
-            yield Hit(item.pointer, f"`{value}` in {view.statement.label}: {problem}{hint}", value)
+            yield Hit(item.pointer, f"`{value}` in {view.label}: {problem}{hint}", value)
 
 
 @rule(
@@ -547,6 +546,8 @@ def _arn_overlap(resource: str, template: str) -> bool:
     and the template's `${Placeholders}`, are all taken as `*`; literals compare
     case-insensitively, so the rule errs on the side of silence.
     """
+    # Placeholders may hold colons (`${AWS::Partition}`); as wildcards they hold none.
+    resource, template = _PLACEHOLDER.sub("*", resource), _PLACEHOLDER.sub("*", template)
     ours, theirs = resource.split(":", 5), template.split(":", 5)
     if len(ours) != len(theirs):
         return _glob_overlap(resource, template)
@@ -557,7 +558,7 @@ def _glob_overlap(resource: str, template: str) -> bool:
     """Two patterns that both contain a `*` share a match exactly when their literal heads
     agree (one starts the other) and their literal tails agree; a pattern without `*` is
     one string, matched against the other as a regex."""
-    if resource == "*" or (template.startswith("${") and template.find("}") == len(template) - 1):
+    if resource == "*" or template == "*":
         return True
     if not _WILD.search(resource) and not _WILD.search(template):
         return resource.lower() == template.lower()
@@ -572,6 +573,7 @@ def _agree(a: str, b: str, test: Callable[[str, str], bool]) -> bool:
     return test(a, b) if len(a) >= len(b) else test(b, a)
 
 
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 _WILD = re.compile(r"\$\{[^}]*\}|[*?]+")
 
 
@@ -614,7 +616,7 @@ def passrole_without_service(policy: PolicyView) -> Iterator[Hit]:
             continue
         yield Hit(
             item.pointer,
-            f"`{item.value}` in {view.statement.label} allows `iam:PassRole` on "
+            f"`{item.value}` in {view.label} allows `iam:PassRole` on "
             f"{_where(view)} to any service; add an `iam:PassedToService` condition",
             item.value.lower(),
         )
@@ -643,8 +645,41 @@ def malformed_policy(policy: PolicyView) -> Iterator[Hit]:
     Correct the element the message points at; the IAM JSON policy grammar is in the
     AWS IAM User Guide.
     """
-    for problem in policy.document.grammar_errors:
-        yield Hit(problem.pointer, problem.value, problem.value)
+    for document in policy.documents:
+        for problem in document.grammar_errors:
+            yield Hit(problem.pointer, problem.value, problem.value)
+
+
+@rule(
+    id="LS-IAM-013",
+    title="Attached policy with unknown permissions",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.LOW,
+    cwe=710,
+    since="0.1.0",
+    tags=("coverage",),
+)
+def unknown_permissions(policy: PolicyView) -> Iterator[Hit]:
+    """Flags policies attached to a function's role whose permissions lambdashield cannot
+    see: an AWS managed policy it does not know, a customer managed policy defined
+    elsewhere, or a role that comes from outside the template.
+
+    ## Why it matters
+    A scan that finds nothing wrong in the policies it can read says nothing about the
+    ones it cannot. Treating an unknown policy as harmless is how an attached
+    `AdministratorAccess` under an unfamiliar name goes unnoticed.
+
+    ## Fix
+    Define the role and its policies in the template, or check the named policy by hand
+    and suppress this finding with the reason (`lambdashield: ignore[LS-IAM-013] ...`).
+    """
+    for grant in policy.unknown:
+        yield Hit(
+            grant.pointer,
+            f"`{grant.name}` is attached to {policy.origin.resource}, but its permissions are "
+            "unknown here and were not checked",
+            grant.name,
+        )
 
 
 RULES = (
@@ -660,4 +695,5 @@ RULES = (
     resource_mismatch,
     passrole_without_service,
     malformed_policy,
+    unknown_permissions,
 )

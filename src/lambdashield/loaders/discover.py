@@ -27,7 +27,9 @@ SKIPPED_DIRS = frozenset(
 
 class Kind(enum.Enum):
     JSON = "json"
-    """A JSON file that may be an IAM policy; its content decides."""
+    """A JSON file that may be an IAM policy or a template; its content decides."""
+    TEMPLATE = "template"
+    """A YAML CloudFormation or SAM template."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ _NOT_POLICY_JSON = frozenset(
     {"tsconfig.json", "jsconfig.json", "composer.json", ".eslintrc.json"}
     | {"cdk.json", "tslint.json", ".babelrc.json", "launch.json", "settings.json"}
 )
-_TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::")
+_TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::", "AWS::IAM::")
 
 
 def display_path(given: str, relative: PurePosixPath | None = None) -> PurePosixPath:
@@ -70,6 +72,7 @@ def discover(
     exclude: Sequence[str] = (),
     max_files: int,
     max_file_bytes: int,
+    policies_only: bool = False,
 ) -> Iterator[Candidate | SkippedInput | ScanError]:
     root = Path(given)
     display_root = display_path(given)
@@ -80,7 +83,10 @@ def discover(
         yield ScanError(display_root, "no such file or directory")
         return
     if root.is_file():
-        yield from _classify(root, display_root, max_file_bytes, explicit=True)
+        if policies_only:
+            yield Candidate(root, display_root, Kind.JSON)
+        else:
+            yield from _classify(root, display_root, max_file_bytes, explicit=True)
         return
     real_root = root.resolve()
     ignore = _Ignore.from_root(real_root, exclude)
@@ -148,12 +154,9 @@ def _classify(
     if lower.endswith(".json"):
         if name in _NOT_POLICY_JSON and not explicit:
             return
-        if name.endswith(".template.json") and "cdk.out" in shown.parts:
-            yield SkippedInput(shown, "CDK output is not analysed yet")
-            return
         yield Candidate(path, shown, Kind.JSON)
     elif lower.endswith((".yaml", ".yml")) and _looks_like_template(path, max_file_bytes):
-        yield SkippedInput(shown, "CloudFormation/SAM templates are not analysed yet")
+        yield Candidate(path, shown, Kind.TEMPLATE)
 
 
 def _looks_like_template(path: Path, max_file_bytes: int) -> bool:

@@ -1,0 +1,986 @@
+"""CloudFormation and SAM templates (YAML or JSON, CDK output included) into the model.
+
+The template is read once with positions; SAM's `Globals` are merged into every function
+property by property (a resource without `Properties` still gets them); intrinsics are
+resolved as far as the template itself allows, and what depends on the deployment
+(`!ImportValue`, parameters without defaults) becomes `Unresolved`. Functions are linked
+to their roles and every policy attached to them, and to every event, URL, API method
+and bucket notification that invokes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lambdashield.errors import LoaderError
+from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
+from lambdashield.loaders._suppressions import find_suppressions
+from lambdashield.loaders._yaml import load_yaml
+from lambdashield.loaders.policies import policy_from_json
+from lambdashield.model import (
+    Application,
+    AuthKind,
+    Authorization,
+    Bucket,
+    EnvVar,
+    Function,
+    Grant,
+    GrantSource,
+    Origin,
+    Permission,
+    PolicyDocument,
+    Role,
+    ScanError,
+    Suppression,
+    TemplateValue,
+    Trigger,
+    TriggerKind,
+    Unresolved,
+)
+
+__all__ = ["is_template", "load_template", "resources_to_model"]
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+_PSEUDO = frozenset(
+    {
+        "AWS::AccountId",
+        "AWS::NotificationARNs",
+        "AWS::NoValue",
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::StackId",
+        "AWS::StackName",
+        "AWS::URLSuffix",
+    }
+)
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+Lines = Callable[[str], "tuple[int | None, int | None]"]
+
+
+def is_template(data: Any) -> bool:
+    """Whether parsed YAML/JSON is a CloudFormation or SAM template."""
+    return isinstance(data, dict) and (
+        "AWSTemplateFormatVersion" in data
+        or (isinstance(data.get("Resources"), dict) and _has_typed_resource(data["Resources"]))
+    )
+
+
+def _has_typed_resource(resources: dict[str, Any]) -> bool:
+    return any(
+        isinstance(r, dict) and isinstance(r.get("Type"), str) and "::" in r["Type"]
+        for r in resources.values()
+    )
+
+
+def load_template(
+    path: Path, display: PurePosixPath, *, max_bytes: int
+) -> tuple[Application, list[ScanError]]:
+    """Read one template file; raises `LoaderError` when it cannot be parsed at all."""
+    text = read_text(path, display, max_bytes)
+    lines: Lines
+    if path.suffix.lower() == ".json":
+        data = parse_json(text, display)
+        lines = JsonLines(text)
+    else:
+        document = load_yaml(text, display)
+        data, lines = document.data, document.lines
+    if not is_template(data):
+        raise LoaderError(display, "not a CloudFormation template (no Resources)", 1)
+    suppressions, problems = find_suppressions(text, display)
+    application, errors = resources_to_model(data, display, lines, suppressions)
+    return application, [*problems, *errors]
+
+
+def resources_to_model(
+    data: Mapping[str, Any],
+    display: PurePosixPath,
+    lines: Lines,
+    suppressions: list[Suppression] | tuple[Suppression, ...] = (),
+    *,
+    base: str = "",
+    kind: str | None = None,
+) -> tuple[Application, list[ScanError]]:
+    """The model of a template's `Resources` (at `base`, for Serverless `resources:`)."""
+    template = _Template(data, display, lines, base)
+    template.build()
+    metadata_suppressions = list(template.metadata_suppressions())
+    application = Application(
+        origin=Origin(
+            path=display,
+            resource=display.name,
+            resource_type=kind or ("sam" if template.is_sam else "cloudformation"),
+            pointer=base,
+            lines=lines,
+        ),
+        functions=tuple(template.functions.values()),
+        roles=tuple(template.roles.values()),
+        permissions=tuple(template.permissions),
+        buckets=tuple(template.buckets.values()),
+        values=tuple(template.values),
+        suppressions=(*suppressions, *metadata_suppressions),
+    )
+    return application, template.errors
+
+
+@dataclass
+class _Events:
+    """Triggers and settings found for one function while reading other resources."""
+
+    triggers: list[Trigger] = field(default_factory=list)
+
+
+class _Template:
+    def __init__(
+        self, data: Mapping[str, Any], display: PurePosixPath, lines: Lines, base: str
+    ) -> None:
+        self.data = data
+        self.display = display
+        self.lines = lines
+        self.base = base
+        raw_resources = data.get("Resources")
+        self.resources: dict[str, dict[str, Any]] = {
+            k: v for k, v in (raw_resources or {}).items() if isinstance(v, dict)
+        }
+        parameters = data.get("Parameters")
+        self.parameters: dict[str, Any] = parameters if isinstance(parameters, dict) else {}
+        mappings = data.get("Mappings")
+        self.mappings: dict[str, Any] = mappings if isinstance(mappings, dict) else {}
+        transform = data.get("Transform")
+        transforms = transform if isinstance(transform, list) else [transform]
+        self.is_sam = SAM_TRANSFORM in transforms
+        globals_ = data.get("Globals")
+        self.globals: dict[str, Any] = globals_ if isinstance(globals_, dict) else {}
+        self.errors: list[ScanError] = []
+        self.functions: dict[str, Function] = {}
+        self.roles: dict[str, Role] = {}
+        self.permissions: list[Permission] = []
+        self.buckets: dict[str, Bucket] = {}
+        self.values: list[TemplateValue] = []
+        self.events: dict[str, _Events] = {}
+        self.attached: dict[str, list[Grant]] = {}
+        """Role logical ID -> policies attached by `AWS::IAM::Policy`/`ManagedPolicy`."""
+        self.raw_role: dict[str, Any] = {}
+        """Function logical ID -> its `Role` property, linked once every role is read."""
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def at(self, *parts: str | int) -> str:
+        return self.base + "".join(f"/{escape_pointer(str(p))}" for p in parts)
+
+    def error(self, pointer: str, message: str) -> None:
+        self.errors.append(ScanError(self.display, message, self.lines(pointer)[0]))
+
+    def origin(self, resource: str, resource_type: str, pointer: str) -> Origin:
+        return Origin(self.display, resource, resource_type, pointer, self.lines)
+
+    def type_of(self, logical_id: str) -> str:
+        resource = self.resources.get(logical_id, {})
+        kind = resource.get("Type")
+        return kind if isinstance(kind, str) else ""
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        props = self.resources.get(logical_id, {}).get("Properties")
+        return props if isinstance(props, dict) else {}
+
+    def target(self, value: Any) -> str | None:
+        """The logical ID a `!Ref`, `!GetAtt`, `!Sub ${X.Arn}` or bare name points at."""
+        if isinstance(value, str):
+            return value if value in self.resources else None
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, inner),) = value.items()
+            if key == "Ref" and isinstance(inner, str):
+                return inner if inner in self.resources else None
+            if key == "Fn::GetAtt":
+                name = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(name, str):
+                    name = name.split(".", 1)[0]
+                    return name if name in self.resources else None
+            if key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(text, str):
+                    for variable in _SUB_VARIABLE.findall(text):
+                        head = str(variable).split(".", 1)[0]
+                        if head in self.resources:
+                            return head
+        return None
+
+    def resolve(self, value: Any, depth: int = 0) -> Any:
+        """Resolve intrinsics as far as the template allows; the rest is `Unresolved`."""
+        if depth > 32:
+            return Unresolved(str(value), "nested too deeply")
+        if isinstance(value, list):
+            return [self.resolve(v, depth + 1) for v in value]
+        if not isinstance(value, dict) or len(value) != 1:
+            if isinstance(value, dict):
+                return {k: self.resolve(v, depth + 1) for k, v in value.items()}
+            return value
+        ((key, inner),) = value.items()
+        if key == "Ref" and isinstance(inner, str):
+            return self.ref(inner)
+        if key == "Fn::GetAtt":
+            parts = inner if isinstance(inner, list) else str(inner).split(".", 1)
+            return "${" + ".".join(str(p) for p in parts) + "}"
+        if key == "Fn::Sub":
+            return self.sub(inner, depth)
+        if key == "Fn::Join" and isinstance(inner, list) and len(inner) == 2:
+            separator, items = inner
+            parts = self.resolve(items, depth + 1)
+            if isinstance(separator, str) and isinstance(parts, list):
+                return separator.join(_text(p) for p in parts)
+        if key == "Fn::FindInMap" and isinstance(inner, list) and len(inner) == 3:
+            names = [self.resolve(n, depth + 1) for n in inner]
+            if all(isinstance(n, str) for n in names):
+                found = self.mappings.get(names[0], {}).get(names[1], {}).get(names[2])
+                if found is not None:
+                    return self.resolve(found, depth + 1)
+        if key.startswith("Fn::") or key in ("Ref", "Condition"):
+            return Unresolved(f"{key} {inner!r}"[:200], "depends on the deployment")
+        return {key: self.resolve(inner, depth + 1)}
+
+    def ref(self, name: str) -> Any:
+        if name in _PSEUDO or name in self.resources:
+            # A logical ID is not the physical name; as `${Name}` it stays one unknown value.
+            return "${" + name + "}"
+        parameter = self.parameters.get(name)
+        if isinstance(parameter, dict) and "Default" in parameter:
+            return parameter["Default"]
+        return Unresolved(f"Ref {name}", "parameter without a default")
+
+    def sub(self, inner: Any, depth: int) -> Any:
+        text, variables = (
+            (inner[0], inner[1]) if isinstance(inner, list) and len(inner) == 2 else (inner, {})
+        )
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            return Unresolved(f"Fn::Sub {inner!r}"[:200], "malformed")
+
+        def replace(match: re.Match[str]) -> str:
+            name = match[1]
+            if name in variables:
+                return _text(self.resolve(variables[name], depth + 1))
+            if "." in name or name in _PSEUDO:
+                return match[0]
+            return _text(self.ref(name))
+
+        return _SUB_VARIABLE.sub(replace, text)
+
+    # --- building ----------------------------------------------------------------------
+
+    def build(self) -> None:
+        self.read_parameters()
+        for logical_id, resource in self.resources.items():
+            kind = resource.get("Type")
+            reader = _READERS.get(kind) if isinstance(kind, str) else None
+            if reader is not None:
+                reader(self, logical_id)
+        for logical_id in list(self.functions):
+            self.finish_function(logical_id)
+        for logical_id, role in list(self.roles.items()):
+            extra = self.attached.get(logical_id)
+            if extra:
+                self.roles[logical_id] = Role(role.origin, (*role.grants, *extra), role.external)
+        self.functions = {k: self.link_role(f) for k, f in self.functions.items()}
+
+    def read_parameters(self) -> None:
+        for name, parameter in self.parameters.items():
+            if isinstance(parameter, dict) and "Default" in parameter:
+                self.values.append(
+                    TemplateValue(
+                        "parameter-default",
+                        name,
+                        parameter["Default"],
+                        self.at("Parameters", name, "Default"),
+                        no_echo=str(parameter.get("NoEcho", "")).lower() == "true",
+                    )
+                )
+
+    def metadata_suppressions(self) -> Iterator[Suppression]:
+        """`Metadata: {lambdashield: {ignore: [{id, reason}]}}` covers the whole resource."""
+        for logical_id, resource in self.resources.items():
+            metadata = resource.get("Metadata")
+            block = metadata.get("lambdashield") if isinstance(metadata, dict) else None
+            entries = block.get("ignore") if isinstance(block, dict) else None
+            if not isinstance(entries, list):
+                continue
+            start, end = self.lines(self.at("Resources", logical_id))
+            for index, entry in enumerate(entries):
+                pointer = self.at(
+                    "Resources", logical_id, "Metadata", "lambdashield", "ignore", index
+                )
+                rule_id = entry.get("id") if isinstance(entry, dict) else None
+                reason = entry.get("reason") if isinstance(entry, dict) else None
+                if (
+                    not isinstance(rule_id, str)
+                    or not isinstance(reason, str)
+                    or not reason.strip()
+                ):
+                    self.error(pointer, "lambdashield ignore entries need an `id` and a `reason`")
+                elif start is not None:
+                    yield Suppression(self.display, start, (rule_id.upper(),), reason, end or start)
+
+    # --- functions ---------------------------------------------------------------------
+
+    def function_properties(self, logical_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """Properties with SAM `Globals` merged in, and the pointer each one came from."""
+        own = self.properties(logical_id)
+        pointers = {k: self.at("Resources", logical_id, "Properties", k) for k in own}
+        if self.type_of(logical_id) != "AWS::Serverless::Function":
+            return own, pointers
+        defaults = self.globals.get("Function")
+        if not isinstance(defaults, dict):
+            return own, pointers
+        merged = dict(own)
+        for key, value in defaults.items():
+            here = self.at("Globals", "Function", key)
+            if key not in merged:
+                merged[key] = value
+                pointers[key] = here
+            elif isinstance(value, dict) and isinstance(merged[key], dict):
+                merged[key] = _merge_maps(value, merged[key])
+            elif isinstance(value, list) and isinstance(merged[key], list):
+                merged[key] = [*value, *merged[key]]
+        return merged, pointers
+
+    def read_function(self, logical_id: str) -> None:
+        props, pointers = self.function_properties(logical_id)
+        is_sam = self.type_of(logical_id) == "AWS::Serverless::Function"
+        here = self.at("Resources", logical_id)
+        runtime = self.resolve(props.get("Runtime")) if "Runtime" in props else None
+        code = props.get("CodeUri") if is_sam else props.get("Code")
+        code_uri = code if isinstance(code, str) and "://" not in code else None
+        dead_letter = props.get("DeadLetterQueue") if is_sam else props.get("DeadLetterConfig")
+        dlq = dead_letter.get("TargetArn") if isinstance(dead_letter, dict) else None
+        invoke = props.get("EventInvokeConfig")
+        on_failure = _dig(invoke, "DestinationConfig", "OnFailure", "Destination")
+        tracing = props.get("Tracing") if is_sam else _dig(props.get("TracingConfig"), "Mode")
+        self.functions[logical_id] = Function(
+            origin=self.origin(logical_id, "function", here),
+            runtime=runtime if isinstance(runtime, (str, Unresolved)) else None,
+            runtime_pointer=pointers.get("Runtime", here),
+            handler=_str(self.resolve(props.get("Handler"))),
+            code_uri=_str(self.resolve(code_uri)) if code_uri else None,
+            package_type=_str(props.get("PackageType")) or "Zip",
+            environment=tuple(self.environment(logical_id, props)),
+            memory=_int(props.get("MemorySize")),
+            timeout=_int(props.get("Timeout")),
+            reserved_concurrency=_int(props.get("ReservedConcurrentExecutions")),
+            dead_letter=_text(self.resolve(dlq)) if dlq is not None else None,
+            on_failure=_text(self.resolve(on_failure)) if on_failure is not None else None,
+            tracing=_str(self.resolve(tracing)),
+            kms_key=_str(self.resolve(props.get("KmsKeyArn"))),
+            layers=tuple(_text(self.resolve(x)) for x in _list(props.get("Layers"))),
+            vpc=isinstance(props.get("VpcConfig"), dict),
+            architectures=tuple(_text(x) for x in _list(props.get("Architectures"))),
+            role=self.function_role(logical_id, props, pointers) if is_sam else None,
+        )
+        if is_sam:
+            self.sam_events(logical_id, props, pointers)
+            self.sam_url(logical_id, props, pointers)
+        else:
+            self.raw_role[logical_id] = props.get("Role")
+
+    def environment(self, logical_id: str, props: dict[str, Any]) -> Iterator[EnvVar]:
+        variables = _dig(props.get("Environment"), "Variables")
+        if not isinstance(variables, dict):
+            return
+        own = _dig(self.properties(logical_id).get("Environment"), "Variables")
+        own = own if isinstance(own, dict) else {}
+        for name, value in variables.items():
+            base = (
+                self.at("Resources", logical_id, "Properties", "Environment")
+                if name in own
+                else self.at("Globals", "Function", "Environment")
+            )
+            yield EnvVar(
+                str(name),
+                self.resolve(value),
+                f"{base}/Variables/{escape_pointer(str(name))}",
+                no_echo_default=self.no_echo_default(value),
+            )
+
+    def no_echo_default(self, value: Any) -> bool:
+        """Whether a value is a `NoEcho` parameter's default, directly or inside a `!Sub`."""
+        names: list[str] = []
+        if isinstance(value, dict) and isinstance(value.get("Ref"), str):
+            names = [value["Ref"]]
+        elif isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+            names = [str(n).split(".", 1)[0] for n in _SUB_VARIABLE.findall(value["Fn::Sub"])]
+        return any(
+            isinstance(self.parameters.get(n), dict)
+            and "Default" in self.parameters[n]
+            and str(self.parameters[n].get("NoEcho", "")).lower() == "true"
+            for n in names
+        )
+
+    def finish_function(self, logical_id: str) -> None:
+        function = self.functions[logical_id]
+        events = self.events.get(logical_id)
+        if events:
+            function = replace(function, triggers=(*function.triggers, *events.triggers))
+        self.functions[logical_id] = function
+
+    def link_role(self, function: Function) -> Function:
+        if function.role is not None:
+            role = self.roles.get(function.role.origin.resource, function.role)
+            return replace(function, role=role)
+        raw = self.raw_role.get(function.origin.resource)
+        if raw is None:
+            return function
+        target = self.target(raw)
+        if target and target in self.roles:
+            return replace(function, role=self.roles[target])
+        arn = self.resolve(raw)
+        return replace(
+            function,
+            role=Role(
+                self.origin(
+                    _text(arn),
+                    "role",
+                    self.at("Resources", function.origin.resource, "Properties", "Role"),
+                ),
+                external=_text(arn),
+            ),
+        )
+
+    def function_role(
+        self, logical_id: str, props: dict[str, Any], pointers: dict[str, str]
+    ) -> Role | None:
+        """A SAM function's role: the one it names, or the one SAM generates for it."""
+        if "Role" in props:
+            self.raw_role[logical_id] = props["Role"]
+            return None
+        name = f"{logical_id}Role"
+        here = self.at("Resources", logical_id)
+        grants = [
+            Grant(
+                GrantSource.AWS_MANAGED,
+                "AWSLambdaBasicExecutionRole",
+                here,
+                _managed("AWSLambdaBasicExecutionRole", self.origin(name, "role", here)),
+            )
+        ]
+        policies = props.get("Policies")
+        base = pointers.get("Policies", here)
+        if isinstance(policies, list):
+            listed = [(item, f"{base}/{i}") for i, item in enumerate(policies)]
+        else:
+            listed = [(policies, base)] if policies else []
+        for item, pointer in listed:
+            grant = self.sam_policy(name, item, pointer)
+            if grant is not None:
+                grants.append(grant)
+        role = Role(self.origin(name, "role", here), tuple(grants))
+        self.roles[name] = role
+        return role
+
+    def sam_policy(self, role: str, item: Any, pointer: str) -> Grant | None:
+        origin = self.origin(role, "role", pointer)
+        if isinstance(item, str) or (
+            isinstance(item, dict)
+            and len(item) == 1
+            and next(iter(item)) in ("Ref", "Fn::Sub", "Fn::GetAtt")
+        ):
+            name = _text(self.resolve(item))
+            target = self.target(item)
+            if target and self.type_of(target) == "AWS::IAM::ManagedPolicy":
+                return self.customer_managed(target, origin)
+            return self.managed_grant(name, pointer, origin)
+        if not isinstance(item, dict):
+            self.error(pointer, "a SAM policy must be a name, an ARN, a template or a document")
+            return None
+        if "Statement" in item:
+            return Grant(
+                GrantSource.INLINE, role, pointer, policy_from_json(self.resolve(item), origin)
+            )
+        if len(item) == 1:
+            ((template, parameters),) = item.items()
+            return self.sam_template(str(template), parameters, origin)
+        self.error(pointer, "a SAM policy template entry must have exactly one key")
+        return None
+
+    def sam_template(self, name: str, parameters: Any, origin: Origin) -> Grant | None:
+        from lambdashield.loaders.aws_policies import PolicyTemplateError, sam_policy_template
+
+        pointer = f"{origin.pointer}/{escape_pointer(name)}"
+        resolved = self.resolve(parameters) if isinstance(parameters, dict) else {}
+        try:
+            document = sam_policy_template(
+                name,
+                resolved,
+                Origin(origin.path, origin.resource, origin.resource_type, pointer, origin.lines),
+            )
+        except PolicyTemplateError as exc:
+            self.error(pointer, str(exc))
+            return None
+        return Grant(GrantSource.SAM_TEMPLATE, name, pointer, document)
+
+    def managed_grant(self, name: str, pointer: str, origin: Origin) -> Grant:
+        """A managed policy named by name or ARN: AWS's own are known, others are not."""
+        from lambdashield.loaders.aws_policies import is_aws_managed_arn
+
+        arn = name.replace("${AWS::Partition}", "aws")
+        if ":" in arn and not is_aws_managed_arn(arn):
+            return Grant(GrantSource.CUSTOMER_MANAGED, name, pointer, None)
+        return Grant(GrantSource.AWS_MANAGED, name, pointer, _managed(arn, origin))
+
+    def customer_managed(self, logical_id: str, origin: Origin) -> Grant:
+        pointer = self.at("Resources", logical_id, "Properties", "PolicyDocument")
+        document = self.properties(logical_id).get("PolicyDocument")
+        return Grant(
+            GrantSource.CUSTOMER_MANAGED,
+            logical_id,
+            origin.pointer,
+            policy_from_json(self.resolve(document), self.origin(origin.resource, "role", pointer)),
+        )
+
+    # --- events ------------------------------------------------------------------------
+
+    def add_trigger(self, function: str | None, trigger: Trigger) -> None:
+        if function is not None:
+            self.events.setdefault(function, _Events()).triggers.append(trigger)
+
+    def sam_events(self, logical_id: str, props: dict[str, Any], pointers: dict[str, str]) -> None:
+        events = props.get("Events")
+        if not isinstance(events, dict):
+            return
+        base = pointers.get("Events", self.at("Resources", logical_id, "Properties", "Events"))
+        for name, event in events.items():
+            if not isinstance(event, dict):
+                continue
+            pointer = f"{base}/{escape_pointer(str(name))}"
+            kind = event.get("Type")
+            properties = event.get("Properties")
+            properties = properties if isinstance(properties, dict) else {}
+            trigger = self.sam_event(str(name), str(kind), properties, pointer)
+            self.add_trigger(logical_id, trigger)
+
+    def sam_event(self, name: str, kind: str, props: dict[str, Any], pointer: str) -> Trigger:
+        if kind in ("Api", "HttpApi"):
+            method = _text(self.resolve(props.get("Method", "ANY"))).upper()
+            path = _text(self.resolve(props.get("Path", "/")))
+            api = self.target(props.get("RestApiId") if kind == "Api" else props.get("ApiId"))
+            auth = self.route_auth(kind, api, props.get("Auth"), f"{pointer}/Properties/Auth")
+            return Trigger(
+                TriggerKind.API_REST if kind == "Api" else TriggerKind.API_HTTP,
+                f"{method} {path}",
+                pointer,
+                name,
+                auth,
+            )
+        if kind == "S3":
+            bucket = props.get("Bucket")
+            rules = _dig(props.get("Filter"), "S3Key", "Rules")
+            filters = tuple(
+                (str(r.get("Name", "")).lower(), _text(self.resolve(r.get("Value"))))
+                for r in _list(rules)
+                if isinstance(r, dict)
+            )
+            return Trigger(
+                TriggerKind.S3,
+                _text(self.target(bucket) or self.resolve(bucket)),
+                pointer,
+                name,
+                filters=filters,
+            )
+        simple = {
+            "SQS": (TriggerKind.SQS, "Queue"),
+            "SNS": (TriggerKind.SNS, "Topic"),
+            "Kinesis": (TriggerKind.KINESIS, "Stream"),
+            "DynamoDB": (TriggerKind.DYNAMODB_STREAM, "Stream"),
+            "Schedule": (TriggerKind.SCHEDULE, "Schedule"),
+            "ScheduleV2": (TriggerKind.SCHEDULE, "ScheduleExpression"),
+            "EventBridgeRule": (TriggerKind.EVENTBRIDGE, "Pattern"),
+            "CloudWatchEvent": (TriggerKind.EVENTBRIDGE, "Pattern"),
+            "CloudWatchLogs": (TriggerKind.CLOUDWATCH_LOGS, "LogGroupName"),
+            "IoTRule": (TriggerKind.IOT, "Sql"),
+            "AlexaSkill": (TriggerKind.ALEXA, "SkillId"),
+            "Cognito": (TriggerKind.COGNITO, "UserPool"),
+            "MSK": (TriggerKind.KAFKA, "Stream"),
+            "SelfManagedKafka": (TriggerKind.KAFKA, "Topics"),
+            "MQ": (TriggerKind.MQ, "Broker"),
+            "DocumentDB": (TriggerKind.OTHER, "Cluster"),
+        }
+        trigger_kind, key = simple.get(kind, (TriggerKind.OTHER, ""))
+        source = props.get(key) if key else kind
+        shown = self.target(source) or self.resolve(source)
+        return Trigger(trigger_kind, _text(shown)[:200], pointer, name)
+
+    def route_auth(self, kind: str, api: str | None, auth: Any, pointer: str) -> Authorization:
+        """Who may call a SAM API route: its own `Auth`, else the API's defaults."""
+        defaults = self.api_auth(kind, api)
+        api_key = bool(defaults.get("ApiKeyRequired")) if isinstance(defaults, dict) else False
+        if isinstance(auth, dict):
+            if "ApiKeyRequired" in auth:
+                api_key = str(self.resolve(auth["ApiKeyRequired"])).lower() == "true"
+            if "Authorizer" in auth:
+                chosen = self.resolve(auth["Authorizer"])
+                return _authorization(chosen, f"{pointer}/Authorizer", api_key)
+        default = defaults.get("DefaultAuthorizer") if isinstance(defaults, dict) else None
+        if default is not None:
+            return _authorization(self.resolve(default), "", api_key, "DefaultAuthorizer ")
+        if self.api_has_security(api):
+            return Authorization(AuthKind.AUTHORIZER, "OpenAPI security", api_key)
+        return Authorization(AuthKind.NONE, "no authorizer", api_key)
+
+    def api_auth(self, kind: str, api: str | None) -> dict[str, Any]:
+        if api is not None:
+            found = self.properties(api).get("Auth")
+            if isinstance(found, dict):
+                return found
+            return {}
+        section = self.globals.get("Api" if kind == "Api" else "HttpApi")
+        found = section.get("Auth") if isinstance(section, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    def api_has_security(self, api: str | None) -> bool:
+        if api is None:
+            return False
+        body = self.properties(api).get("DefinitionBody")
+        return isinstance(body, dict) and bool(body.get("security"))
+
+    def sam_url(self, logical_id: str, props: dict[str, Any], pointers: dict[str, str]) -> None:
+        config = props.get("FunctionUrlConfig")
+        if not isinstance(config, dict):
+            return
+        pointer = pointers.get("FunctionUrlConfig", "")
+        self.add_trigger(
+            logical_id,
+            self.url_trigger(config.get("AuthType"), f"{pointer}/AuthType", "FunctionUrlConfig"),
+        )
+
+    def url_trigger(self, auth_type: Any, pointer: str, name: str) -> Trigger:
+        value = self.resolve(auth_type)
+        if isinstance(value, Unresolved):
+            auth = Authorization(AuthKind.UNKNOWN, str(value), pointer=pointer)
+        elif str(value).upper() == "AWS_IAM":
+            auth = Authorization(AuthKind.IAM, "AWS_IAM", pointer=pointer)
+        else:
+            auth = Authorization(AuthKind.NONE, f"AuthType {value}", pointer=pointer)
+        return Trigger(TriggerKind.FUNCTION_URL, "function URL", pointer, name, auth)
+
+    # --- other resources ---------------------------------------------------------------
+
+    def read_role(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        here = self.at("Resources", logical_id)
+        origin = self.origin(logical_id, "role", here)
+        grants = []
+        for index, policy in enumerate(_list(props.get("Policies"))):
+            pointer = self.at(
+                "Resources", logical_id, "Properties", "Policies", index, "PolicyDocument"
+            )
+            if not isinstance(policy, dict):
+                continue
+            grants.append(
+                Grant(
+                    GrantSource.INLINE,
+                    _text(policy.get("PolicyName", f"policy {index}")),
+                    pointer,
+                    policy_from_json(
+                        self.resolve(policy.get("PolicyDocument")),
+                        self.origin(logical_id, "role", pointer),
+                    ),
+                )
+            )
+        for index, arn in enumerate(_list(props.get("ManagedPolicyArns"))):
+            pointer = self.at("Resources", logical_id, "Properties", "ManagedPolicyArns", index)
+            target = self.target(arn)
+            if target and self.type_of(target) == "AWS::IAM::ManagedPolicy":
+                grants.append(
+                    self.customer_managed(target, self.origin(logical_id, "role", pointer))
+                )
+                continue
+            name = _text(self.resolve(arn))
+            grants.append(
+                self.managed_grant(name, pointer, self.origin(logical_id, "role", pointer))
+            )
+        self.roles[logical_id] = Role(origin, tuple(grants))
+
+    def read_policy(self, logical_id: str) -> None:
+        """`AWS::IAM::Policy` and `AWS::IAM::ManagedPolicy` attached to roles by `Roles`."""
+        props = self.properties(logical_id)
+        pointer = self.at("Resources", logical_id, "Properties", "PolicyDocument")
+        for role in _list(props.get("Roles")):
+            target = self.target(role)
+            if target is None:
+                continue
+            document = policy_from_json(
+                self.resolve(props.get("PolicyDocument")), self.origin(target, "role", pointer)
+            )
+            source = (
+                GrantSource.INLINE
+                if self.type_of(logical_id) == "AWS::IAM::Policy"
+                else GrantSource.CUSTOMER_MANAGED
+            )
+            self.attached.setdefault(target, []).append(
+                Grant(source, logical_id, pointer, document)
+            )
+
+    def read_permission(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        self.permissions.append(
+            Permission(
+                origin=self.origin(logical_id, "permission", self.at("Resources", logical_id)),
+                function=self.target(props.get("FunctionName")),
+                principal=_text(self.resolve(props.get("Principal"))),
+                action=_text(self.resolve(props.get("Action"))),
+                source_arn=_opt(self.resolve(props.get("SourceArn"))),
+                source_account=_opt(self.resolve(props.get("SourceAccount"))),
+                function_url_auth_type=_opt(self.resolve(props.get("FunctionUrlAuthType"))),
+            )
+        )
+
+    def read_url(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        pointer = self.at("Resources", logical_id, "Properties", "AuthType")
+        self.add_trigger(
+            self.target(props.get("TargetFunctionArn")),
+            self.url_trigger(props.get("AuthType"), pointer, logical_id),
+        )
+
+    def read_event_source(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        arn = self.resolve(props.get("EventSourceArn"))
+        target = self.target(props.get("EventSourceArn"))
+        service = _arn_service(arn) or _service_of_type(self.type_of(target) if target else "")
+        kind = {
+            "sqs": TriggerKind.SQS,
+            "kinesis": TriggerKind.KINESIS,
+            "dynamodb": TriggerKind.DYNAMODB_STREAM,
+            "kafka": TriggerKind.KAFKA,
+            "mq": TriggerKind.MQ,
+        }.get(service, TriggerKind.OTHER)
+        self.add_trigger(
+            self.target(props.get("FunctionName")),
+            Trigger(kind, target or _text(arn), self.at("Resources", logical_id), logical_id),
+        )
+
+    def read_method(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        function = self.target(_dig(props.get("Integration"), "Uri"))
+        pointer = self.at("Resources", logical_id, "Properties")
+        kind = _text(self.resolve(props.get("AuthorizationType", "NONE"))).upper()
+        auth_kind = {"NONE": AuthKind.NONE, "AWS_IAM": AuthKind.IAM}.get(kind, AuthKind.AUTHORIZER)
+        api_key = str(self.resolve(props.get("ApiKeyRequired", False))).lower() == "true"
+        method = _text(self.resolve(props.get("HttpMethod", "ANY"))).upper()
+        auth = Authorization(
+            auth_kind,
+            f"AuthorizationType {kind}",
+            api_key,
+            f"{pointer}/AuthorizationType" if "AuthorizationType" in props else pointer,
+        )
+        self.add_trigger(
+            function,
+            Trigger(
+                TriggerKind.API_REST,
+                f"{method} {self.rest_path(props.get('ResourceId'))}",
+                self.at("Resources", logical_id),
+                logical_id,
+                auth,
+            ),
+        )
+
+    def rest_path(self, resource: Any, depth: int = 0) -> str:
+        target = self.target(resource)
+        if target is None or depth > 32 or self.type_of(target) != "AWS::ApiGateway::Resource":
+            return "/"
+        props = self.properties(target)
+        parent = self.rest_path(props.get("ParentId"), depth + 1)
+        return parent.rstrip("/") + "/" + _text(self.resolve(props.get("PathPart", "")))
+
+    def read_route(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        integration = self.target(props.get("Target"))
+        function = (
+            self.target(_dig(self.properties(integration), "IntegrationUri"))
+            if integration
+            else None
+        )
+        kind = _text(self.resolve(props.get("AuthorizationType", "NONE"))).upper()
+        auth_kind = {"NONE": AuthKind.NONE, "AWS_IAM": AuthKind.IAM}.get(kind, AuthKind.AUTHORIZER)
+        pointer = self.at("Resources", logical_id, "Properties")
+        auth = Authorization(
+            auth_kind,
+            f"AuthorizationType {kind}",
+            pointer=f"{pointer}/AuthorizationType" if "AuthorizationType" in props else pointer,
+        )
+        self.add_trigger(
+            function,
+            Trigger(
+                TriggerKind.API_HTTP,
+                _text(self.resolve(props.get("RouteKey"))),
+                self.at("Resources", logical_id),
+                logical_id,
+                auth,
+            ),
+        )
+
+    def read_bucket(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        acl = _text(self.resolve(props.get("AccessControl", "")))
+        notifies = []
+        configs = _dig(props.get("NotificationConfiguration"), "LambdaConfigurations")
+        for index, config in enumerate(_list(configs)):
+            if not isinstance(config, dict):
+                continue
+            function = self.target(config.get("Function"))
+            rules = _dig(config.get("Filter"), "S3Key", "Rules")
+            filters = tuple(
+                (str(r.get("Name", "")).lower(), _text(self.resolve(r.get("Value"))))
+                for r in _list(rules)
+                if isinstance(r, dict)
+            )
+            pointer = self.at(
+                "Resources",
+                logical_id,
+                "Properties",
+                "NotificationConfiguration",
+                "LambdaConfigurations",
+                index,
+            )
+            self.add_trigger(
+                function, Trigger(TriggerKind.S3, logical_id, pointer, logical_id, filters=filters)
+            )
+            if function:
+                notifies.append(function)
+        previous = self.buckets.get(logical_id)
+        self.buckets[logical_id] = Bucket(
+            origin=self.origin(logical_id, "bucket", self.at("Resources", logical_id)),
+            name=_opt(self.resolve(props.get("BucketName"))),
+            public_read=acl in ("PublicRead", "PublicReadWrite")
+            or (previous.public_read if previous else False),
+            public_write=acl == "PublicReadWrite" or (previous.public_write if previous else False),
+            policy=previous.policy if previous else None,
+            notifies=tuple(notifies),
+        )
+
+    def read_bucket_policy(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        target = self.target(props.get("Bucket"))
+        pointer = self.at("Resources", logical_id, "Properties", "PolicyDocument")
+        document = policy_from_json(
+            self.resolve(props.get("PolicyDocument")),
+            self.origin(target or logical_id, "bucket", pointer),
+        )
+        if target is None:
+            return
+        if target not in self.buckets and self.type_of(target) == "AWS::S3::Bucket":
+            self.read_bucket(target)
+        bucket = self.buckets.get(target)
+        if bucket is not None:
+            self.buckets[target] = replace(bucket, policy=document)
+
+    def read_stage_variables(self, logical_id: str) -> None:
+        props = self.properties(logical_id)
+        key = "Variables" if "Variables" in props else "StageVariables"
+        variables = props.get(key)
+        if not isinstance(variables, dict):
+            return
+        for name, value in variables.items():
+            pointer = self.at("Resources", logical_id, "Properties", key, name)
+            self.values.append(
+                TemplateValue("stage-variable", str(name), self.resolve(value), pointer)
+            )
+
+
+_READERS: dict[str, Callable[[_Template, str], None]] = {
+    "AWS::Serverless::Function": _Template.read_function,
+    "AWS::Lambda::Function": _Template.read_function,
+    "AWS::IAM::Role": _Template.read_role,
+    "AWS::IAM::Policy": _Template.read_policy,
+    "AWS::IAM::ManagedPolicy": _Template.read_policy,
+    "AWS::Lambda::Permission": _Template.read_permission,
+    "AWS::Lambda::Url": _Template.read_url,
+    "AWS::Lambda::EventSourceMapping": _Template.read_event_source,
+    "AWS::ApiGateway::Method": _Template.read_method,
+    "AWS::ApiGatewayV2::Route": _Template.read_route,
+    "AWS::S3::Bucket": _Template.read_bucket,
+    "AWS::S3::BucketPolicy": _Template.read_bucket_policy,
+    "AWS::ApiGateway::Stage": _Template.read_stage_variables,
+    "AWS::Serverless::Api": _Template.read_stage_variables,
+}
+
+
+def _managed(name: str, origin: Origin) -> PolicyDocument | None:
+    from lambdashield.loaders.aws_policies import managed_policy
+
+    return managed_policy(name, origin)
+
+
+def _authorization(chosen: Any, pointer: str, api_key: bool, how: str = "") -> Authorization:
+    if isinstance(chosen, Unresolved):
+        return Authorization(AuthKind.UNKNOWN, str(chosen), api_key, pointer)
+    name = str(chosen)
+    if name.upper() == "NONE":
+        return Authorization(AuthKind.NONE, f"{how}Authorizer NONE".strip(), api_key, pointer)
+    if name.upper() == "AWS_IAM":
+        return Authorization(AuthKind.IAM, f"{how}AWS_IAM".strip(), api_key, pointer)
+    return Authorization(AuthKind.AUTHORIZER, f"{how}{name}".strip(), api_key, pointer)
+
+
+def _merge_maps(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge_maps(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Unresolved):
+        return "${" + value.expression + "}"
+    if isinstance(value, (dict, list)):
+        return str(value)
+    return "" if value is None else str(value)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _arn_service(value: Any) -> str:
+    parts = value.split(":") if isinstance(value, str) else []
+    return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
+
+
+def _service_of_type(resource_type: str) -> str:
+    return {
+        "AWS::SQS::Queue": "sqs",
+        "AWS::Kinesis::Stream": "kinesis",
+        "AWS::DynamoDB::Table": "dynamodb",
+        "AWS::MSK::Cluster": "kafka",
+        "AWS::AmazonMQ::Broker": "mq",
+    }.get(resource_type, "")
