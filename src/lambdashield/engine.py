@@ -11,9 +11,9 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
