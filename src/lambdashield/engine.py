@@ -23,8 +23,14 @@ from lambdashield.config import Config
 from lambdashield.errors import ConfigError, LoaderError
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
 from lambdashield.loaders.cloudformation import is_template, load_template, resources_to_model
-from lambdashield.loaders.discover import Candidate, Kind, discover
+from lambdashield.loaders.discover import Candidate, Kind, discover, display_path
 from lambdashield.loaders.policies import is_policy, policy_from_json
+from lambdashield.loaders.terraform import (
+    is_terraform_plan,
+    load_terraform,
+    load_terraform_plan,
+    root_module_folders,
+)
 from lambdashield.model import (
     Application,
     Finding,
@@ -99,6 +105,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     baseline = _read_baseline(config.baseline) if config.baseline else frozenset()
     loaded = _Loaded()
     for given in paths:
+        terraform: list[Candidate] = []
         for found in discover(
             str(given),
             exclude=config.exclude,
@@ -110,9 +117,14 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
                 loaded.errors.append(found)
             elif isinstance(found, SkippedInput):
                 loaded.skipped.append(found)
+            elif found.kind is Kind.TERRAFORM:
+                loaded.files += 1
+                terraform.append(found)
             else:
                 loaded.files += 1
                 _load(found, config, loaded)
+        if terraform:
+            _load_terraform(str(given), terraform, config, loaded)
 
     findings = _check(loaded, rules)
     findings = [f for f in findings if f.severity.rank >= config.min_severity.rank]
@@ -149,6 +161,23 @@ def _load(found: Candidate, config: Config, loaded: _Loaded) -> None:
         loaded.errors.append(ScanError(exc.path, exc.detail, exc.line))
 
 
+def _load_terraform(
+    given: str, found: Sequence[Candidate], config: Config, loaded: _Loaded
+) -> None:
+    """Each Terraform root module folder, with its local modules, is one application."""
+    root = Path(given)
+    if root.is_file():
+        root = root.parent
+        given = str(PurePosixPath(given).parent)
+    for files in root_module_folders(root, [c.path for c in found]):
+        relative = files[0].parent.relative_to(root) if files[0].parent != root else None
+        display = display_path(given, PurePosixPath(relative.as_posix()) if relative else None)
+        application, problems = load_terraform(
+            root, display, files, max_bytes=config.max_file_bytes
+        )
+        _add(loaded, application, problems)
+
+
 def _load_json(found: Candidate, config: Config, loaded: _Loaded) -> None:
     """A JSON file is a policy, a template (CDK output included), or not ours."""
     text = read_text(found.path, found.display, config.max_file_bytes)
@@ -156,6 +185,12 @@ def _load_json(found: Candidate, config: Config, loaded: _Loaded) -> None:
     if is_policy(data):
         origin = Origin(found.display, found.display.name, "policy", "", JsonLines(text))
         loaded.documents.append(policy_from_json(data, origin))
+    elif is_terraform_plan(data) and not config.policies_only:
+        _add(
+            loaded,
+            load_terraform_plan(found.path, found.display, max_bytes=config.max_file_bytes),
+            [],
+        )
     elif is_template(data) and not config.policies_only:
         application, problems = resources_to_model(data, found.display, JsonLines(text))
         _add(loaded, application, problems)

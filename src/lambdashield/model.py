@@ -319,6 +319,9 @@ class Trigger:
     """For HTTP triggers; `None` for the others."""
     filters: tuple[tuple[str, str], ...] = ()
     """S3 key filters as `("prefix", "uploads/")`, `("suffix", ".jpg")`."""
+    origin: Origin | None = None
+    """The file the trigger is written in, when not the function's (Terraform spreads a
+    function over several files); `pointer` is inside it."""
 
 
 class GrantSource(enum.Enum):
@@ -339,6 +342,8 @@ class Grant:
     """Where the attachment is written (`/Resources/Fn/Properties/Policies/0`)."""
     document: PolicyDocument | None
     """`None` when the permissions are unknown (a managed policy lambdashield lacks)."""
+    origin: Origin | None = None
+    """The file the attachment is written in, when not the role's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +427,8 @@ class TemplateValue:
     value: object
     pointer: str
     no_echo: bool = False
+    origin: Origin | None = None
+    """The file the value is written in, when not the application's."""
 
 
 @dataclass(frozen=True, slots=True)

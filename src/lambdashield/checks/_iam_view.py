@@ -279,7 +279,10 @@ class PolicyView:
 
     def locate(self, pointer: str) -> Origin:
         """The origin of the document a pointer lies in, labelled as this view's holder."""
-        found = max(
+        elsewhere = next(
+            (g.origin for g in self.unknown if g.pointer == pointer and g.origin), None
+        )
+        found = elsewhere or max(
             (d.origin for d in self.documents if _within(pointer, d.origin.pointer)),
             key=lambda o: len(o.pointer),
             default=self.documents[0].origin,

@@ -435,7 +435,8 @@ def unknown_action(policy: PolicyView) -> Iterator[Hit]:
     for view in policy.statements:
         for item in (*view.statement.actions, *view.statement.not_actions):
             value = item.value.strip()
-            if value == "*" or ":" not in value:
+            if value == "*" or ":" not in value or "${" in value:
+                # `${var.actions}`: a value the loader could not resolve, not a typo.
                 continue
             found = catalogue.lookup(value)
             if found in (Lookup.KNOWN, Lookup.RETIRED):

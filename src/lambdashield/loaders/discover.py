@@ -30,6 +30,8 @@ class Kind(enum.Enum):
     """A JSON file that may be an IAM policy or a template; its content decides."""
     TEMPLATE = "template"
     """A YAML CloudFormation or SAM template."""
+    TERRAFORM = "terraform"
+    """A `*.tf` file; the engine loads each root module folder as one application."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,6 @@ class Candidate:
 _NOT_YET = (
     (re.compile(r"serverless\.(ya?ml|json)$"), "Serverless Framework files are not analysed yet"),
     (re.compile(r"serverless\.(ts|js|cjs|mjs)$"), "serverless.ts/js is code and is never run"),
-    (re.compile(r".*\.tf$"), "Terraform is not analysed yet"),
-    (re.compile(r".*\.tfplan\.json$"), "Terraform plans are not analysed yet"),
     (re.compile(r"zappa_settings\.(json|ya?ml|toml)$"), "Zappa projects are not analysed"),
     (
         re.compile(
@@ -151,7 +151,9 @@ def _classify(
             yield SkippedInput(shown, reason)
             return
     lower = name.lower()
-    if lower.endswith(".json"):
+    if lower.endswith(".tf"):
+        yield Candidate(path, shown, Kind.TERRAFORM)
+    elif lower.endswith(".json"):
         if name in _NOT_POLICY_JSON and not explicit:
             return
         yield Candidate(path, shown, Kind.JSON)

@@ -1,0 +1,495 @@
+"""HCL (Terraform) text into plain values, with a line for every pointer.
+
+tree-sitter's HCL grammar builds the syntax tree in C; one walk turns it into blocks of
+attributes whose values are Python literals (`str`, `int`, `float`, `bool`, `None`, `list`,
+`dict`) or, where evaluation needs a context, small expression objects (`Ref`, `Call`,
+`Template`, `Opaque`). Nothing is evaluated here.
+
+Pointers follow Terraform's JSON syntax: `/resource/aws_lambda_function/orders/runtime`,
+`/variable/region/default`, `/locals/prefix`. A nested block is `/<type>` when it is
+single (`/environment/variables/DB_PASSWORD`) and `/<type>/<n>` when its type can repeat
+(`/statement/0/actions/1`), so a pointer does not change when a sibling is added.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from tree_sitter import Language, Node, Parser
+
+from lambdashield.loaders._json import JsonLines, escape_pointer
+
+__all__ = [
+    "Block",
+    "Call",
+    "HclFile",
+    "HclSyntaxError",
+    "Opaque",
+    "Ref",
+    "Template",
+    "parse_hcl",
+]
+
+MAX_DEPTH = 128
+"""Nesting of expressions and blocks beyond which a file is refused, not recursed into."""
+
+# Nested block types Terraform allows more than once: always indexed.
+REPEATABLE = frozenset(
+    {"statement", "principals", "not_principals", "condition", "inline_policy"}
+    | {"lambda_function", "queue", "topic", "grant", "rule", "filter", "ingress", "egress"}
+    | {"source_access_configuration", "dynamic", "setting", "tag", "cors_rule"}
+)
+# Single-argument functions whose argument keeps the pointer of the call: a policy written
+# as `policy = jsonencode({Statement = [...]})` has its statements at `/policy/Statement/0`.
+TRANSPARENT_CALLS = frozenset({"jsonencode", "yamlencode", "tolist", "toset", "tomap"})
+
+
+class HclSyntaxError(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A traversal: `var.x`, `aws_iam_role.lambda.arn`, `local.m["k"]`, `x[0].y`."""
+
+    parts: tuple[str | int, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[Any, ...]
+    text: str
+    expand: bool = False
+    """The last argument is followed by `...`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string with interpolations: literal `str` parts and expressions, in order."""
+
+    parts: tuple[Any, ...]
+    text: str
+    line: int = 0
+    """For a heredoc: the line before its first content line (0 for a quoted string)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """An expression the loader does not evaluate (conditionals, `for`, operators, splats,
+    template directives): kept as written."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class Block:
+    type: str
+    labels: tuple[str, ...]
+    pointer: str
+    line: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+    def children(self, kind: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == kind]
+
+
+@dataclass(slots=True)
+class HclFile:
+    path: PurePosixPath
+    text: str
+    body: Block
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Pointer -> (first line, last line), 1-based."""
+    embedded: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Pointer of a heredoc without interpolations -> (its text, line before its first)."""
+    _json_lines: dict[str, JsonLines] = field(default_factory=dict)
+
+    def lines(self, pointer: str) -> tuple[int | None, int | None]:
+        """The lines of a pointer, or of its nearest ancestor that has them. Inside a JSON
+        heredoc the JSON's own structure gives the lines."""
+        at = pointer
+        while True:
+            if at in self.embedded and at != pointer:
+                text, offset = self.embedded[at]
+                reader = self._json_lines.get(at)
+                if reader is None:
+                    reader = self._json_lines[at] = JsonLines(text)
+                start, end = reader(pointer[len(at) :])
+                if start is not None and end is not None:
+                    return (start + offset, end + offset)
+            found = self.spans.get(at)
+            if found is not None:
+                return found
+            if not at:
+                return (None, None)
+            at = at.rsplit("/", 1)[0]
+
+
+_PARSER: Parser | None = None
+
+
+def _parser() -> Parser:
+    global _PARSER  # one parser per process, built on first use
+    if _PARSER is None:
+        import tree_sitter_hcl  # imported here: scans without HCL never load it
+
+        _PARSER = Parser(Language(tree_sitter_hcl.language()))
+    return _PARSER
+
+
+def parse_hcl(text: str, path: PurePosixPath) -> HclFile:
+    """Parse one file; raises `HclSyntaxError` with the first bad line if it is not HCL,
+    or if it nests deeper than `MAX_DEPTH`."""
+    source = text.encode("utf-8")
+    tree = _parser().parse(source)
+    root = tree.root_node
+    if root.has_error:
+        raise _syntax_error(root, source)
+    converter = _Converter(source)
+    body = Block("", (), "", 1)
+    try:
+        for child in root.children:
+            if child.type == "body":
+                converter.body(child, body, top=True, depth=0)
+    except (_TooDeep, RecursionError):
+        raise HclSyntaxError("HCL is nested too deeply to analyse", None) from None
+    return HclFile(path, text, body, converter.spans, converter.embedded)
+
+
+def _syntax_error(root: Node, source: bytes) -> HclSyntaxError:
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is not None and (node.is_missing or node.type == "ERROR"):
+            line = node.start_point[0] + 1
+            if node.is_missing:
+                token = _TOKEN_NAMES.get(node.type, f"`{node.type}`")
+                return HclSyntaxError(f"HCL syntax error: missing {token}", line)
+            snippet = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+            snippet = " ".join(snippet.split())[:40]
+            return HclSyntaxError(f"HCL syntax error near `{snippet}`", line)
+        if node is not None and node.has_error and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return HclSyntaxError("HCL syntax error", None)
+
+
+_TOKEN_NAMES = {
+    "quoted_template_end": 'closing `"`',
+    "block_end": "closing `}`",
+    "object_end": "closing `}`",
+    "tuple_end": "closing `]`",
+    "template_interpolation_end": "closing `}` of `${`",
+    "heredoc_identifier": "heredoc end marker",
+}
+
+
+class _TooDeep(Exception):
+    pass
+
+
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.DOTALL)
+_DOUBLED = {"$${": "${", "%%{": "%{"}
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    token = match.group()
+    if token in _DOUBLED:
+        return _DOUBLED[token]
+    if token[1] in "uU":
+        try:
+            return chr(int(token[2:], 16))
+        except (ValueError, OverflowError):
+            return token
+    return _SIMPLE_ESCAPES.get(token[1], token)
+
+
+def _literal_text(raw: str, *, quoted: bool) -> str:
+    if quoted:
+        return _ESCAPE.sub(_unescape, raw) if ("\\" in raw or "$$" in raw or "%%" in raw) else raw
+    return raw.replace("$${", "${").replace("%%{", "%{")
+
+
+class _Converter:
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.spans: dict[str, tuple[int, int]] = {}
+        self.embedded: dict[str, tuple[str, int]] = {}
+
+    def text(self, node: Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def span(self, pointer: str, node: Node) -> None:
+        self.spans[pointer] = (node.start_point[0] + 1, node.end_point[0] + 1)
+
+    # --- structure ---------------------------------------------------------------------
+
+    def body(self, node: Node, into: Block, *, top: bool, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        items = node.children
+        if top:
+            counts: dict[str, int] = {}
+        else:
+            counts = {}
+            for item in items:
+                if item.type == "block":
+                    name = self.block_type(item)
+                    counts[name] = counts.get(name, 0) + 1
+        seen: dict[str, int] = {}
+        for item in items:
+            if item.type == "attribute":
+                name_node = item.children[0]
+                name = self.text(name_node)
+                pointer = f"{into.pointer}/{escape_pointer(name)}"
+                self.span(pointer, item)
+                into.attributes[name] = self.expr(item.children[-1], pointer, depth + 1)
+            elif item.type == "block":
+                kind = self.block_type(item)
+                labels = self.labels(item)
+                if top:
+                    tokens = (kind, *labels) if kind != "locals" else (kind,)
+                    pointer = "/" + "/".join(escape_pointer(t) for t in tokens)
+                else:
+                    pointer = f"{into.pointer}/{escape_pointer(kind)}"
+                    pointer += "".join(f"/{escape_pointer(label)}" for label in labels)
+                    if kind in REPEATABLE or counts.get(kind, 0) > 1:
+                        index = seen.get(kind, 0)
+                        seen[kind] = index + 1
+                        pointer += f"/{index}"
+                block = Block(kind, labels, pointer, item.start_point[0] + 1)
+                if kind == "locals" and top:
+                    # Every `locals` block adds to one namespace: `/locals/<name>`.
+                    self.spans.setdefault(pointer, (item.start_point[0] + 1, item.end_point[0] + 1))
+                else:
+                    self.span(pointer, item)
+                for part in item.children:
+                    if part.type == "body":
+                        self.body(part, block, top=False, depth=depth + 1)
+                into.blocks.append(block)
+
+    def block_type(self, node: Node) -> str:
+        return self.text(node.children[0])
+
+    def labels(self, node: Node) -> tuple[str, ...]:
+        found = []
+        for part in node.children[1:]:
+            if part.type == "string_lit":
+                found.append(self.string_lit(part))
+            elif part.type == "identifier":
+                found.append(self.text(part))
+            elif part.type == "block_start":
+                break
+        return tuple(found)
+
+    # --- expressions -------------------------------------------------------------------
+
+    def expr(self, node: Node, pointer: str, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        kind = node.type
+        if kind == "expression":
+            children = node.children
+            first = children[0]
+            if first.type == "(":
+                if len(children) == 3:
+                    return self.expr(children[1], pointer, depth + 1)
+                return Opaque(self.text(node))
+            if len(children) == 1:
+                return self.expr(first, pointer, depth + 1)
+            if first.type == "variable_expr":
+                return self.traversal(node, children)
+            return Opaque(self.text(node))
+        if kind == "literal_value":
+            return self.literal(node.children[0])
+        if kind == "template_expr":
+            return self.template(node.children[0], pointer)
+        if kind == "collection_value":
+            return self.collection(node.children[0], pointer, depth + 1)
+        if kind == "variable_expr":
+            return Ref((self.text(node),), self.text(node))
+        if kind == "function_call":
+            return self.call(node, pointer, depth + 1)
+        return Opaque(self.text(node))
+
+    def literal(self, node: Node) -> Any:
+        kind = node.type
+        if kind == "string_lit":
+            return self.string_lit(node)
+        if kind == "numeric_lit":
+            raw = self.text(node)
+            try:
+                return int(raw)
+            except ValueError:
+                try:
+                    return float(raw)
+                except ValueError:
+                    return Opaque(raw)
+        if kind == "bool_lit":
+            return self.text(node) == "true"
+        if kind == "null_lit":
+            return None
+        return Opaque(self.text(node))
+
+    def string_lit(self, node: Node) -> str:
+        parts = [
+            _literal_text(self.text(c), quoted=True)
+            for c in node.children
+            if c.type == "template_literal"
+        ]
+        return "".join(parts)
+
+    def traversal(self, node: Node, children: list[Node]) -> Any:
+        parts: list[str | int] = [self.text(children[0])]
+        for step in children[1:]:
+            kind = step.type
+            if kind == "get_attr":
+                parts.append(self.text(step.children[-1]))
+            elif kind == "index":
+                inner = step.children[0]
+                if inner.type == "legacy_index":
+                    digits = self.text(inner).lstrip(".")
+                    if not digits.isdigit():
+                        return Opaque(self.text(node))
+                    parts.append(int(digits))
+                    continue
+                key = next((c for c in inner.children if c.type == "expression"), None)
+                value = self.expr(key, "", 0) if key is not None else None
+                if isinstance(value, bool) or not isinstance(value, (int, str)):
+                    return Opaque(self.text(node))
+                parts.append(value)
+            else:
+                return Opaque(self.text(node))
+        return Ref(tuple(parts), self.text(node))
+
+    def collection(self, node: Node, pointer: str, depth: int) -> Any:
+        if node.type == "tuple":
+            items: list[Any] = []
+            for child in node.children:
+                if child.type == "expression":
+                    at = f"{pointer}/{len(items)}"
+                    self.span(at, child)
+                    items.append(self.expr(child, at, depth + 1))
+            return items
+        if node.type == "object":
+            obj: dict[str, Any] = {}
+            for elem in node.children:
+                if elem.type != "object_elem":
+                    continue
+                key_node = elem.child_by_field_name("key")
+                value_node = elem.child_by_field_name("val")
+                if key_node is None or value_node is None:
+                    continue
+                key = self.object_key(key_node)
+                at = f"{pointer}/{escape_pointer(key)}"
+                self.span(at, elem)
+                obj[key] = self.expr(value_node, at, depth + 1)
+            return obj
+        return Opaque(self.text(node))
+
+    def object_key(self, node: Node) -> str:
+        children = node.children
+        if len(children) == 1:
+            only = children[0]
+            if only.type == "variable_expr":
+                return self.text(only)
+            if only.type == "literal_value" and only.children[0].type == "string_lit":
+                return self.string_lit(only.children[0])
+        return self.text(node)
+
+    def call(self, node: Node, pointer: str, depth: int) -> Any:
+        name = self.text(node.children[0])
+        args: list[Any] = []
+        expand = False
+        for child in node.children:
+            if child.type != "function_arguments":
+                continue
+            expressions = [c for c in child.children if c.type == "expression"]
+            expand = any(c.type == "ellipsis" for c in child.children)
+            for i, arg in enumerate(expressions):
+                if name in TRANSPARENT_CALLS and len(expressions) == 1:
+                    at = pointer
+                else:
+                    at = f"{pointer}/{name}()/{i}"
+                args.append(self.expr(arg, at, depth + 1))
+        return Call(name, tuple(args), self.text(node), expand)
+
+    def template(self, node: Node, pointer: str) -> Any:
+        if node.type == "quoted_template":
+            children = node.children
+            start, end = children[0].end_byte, children[-1].start_byte
+            pieces = children[1:-1]
+            quoted, first_line, strip = True, node.start_point[0] + 1, 0
+        else:
+            idents = [c for c in node.children if c.type == "heredoc_identifier"]
+            if len(idents) < 2:
+                return Opaque(self.text(node))
+            newline = self.source.find(b"\n", idents[0].end_byte)
+            start = newline + 1 if newline >= 0 else idents[0].end_byte
+            end = max(self.source.rfind(b"\n", start, idents[-1].start_byte) + 1, start)
+            pieces = [c for c in node.children if start <= c.start_byte < end]
+            quoted, first_line = False, node.start_point[0] + 2
+            strip = _indent(self.source[start:end]) if node.children[0].text == b"<<-" else 0
+        parts: list[Any] = []
+        at = start
+        for piece in pieces:
+            if piece.type == "template_literal":
+                continue
+            if piece.type != "template_interpolation":
+                return Opaque(self.text(node))
+            if piece.start_byte > at:
+                parts.append(self.source[at : piece.start_byte].decode("utf-8", "replace"))
+            inner = next((c for c in piece.children if c.type == "expression"), None)
+            parts.append(Opaque(self.text(piece)) if inner is None else self.expr(inner, "", 0))
+            at = piece.end_byte
+        if end > at:
+            parts.append(self.source[at:end].decode("utf-8", "replace"))
+        texts: list[Any] = []
+        line_start = True
+        for part in parts:
+            if isinstance(part, str):
+                value = _literal_text(part, quoted=quoted)
+                if strip:
+                    value = _dedent(value, strip, line_start=line_start)
+                line_start = value.endswith("\n")
+                texts.append(value)
+            else:
+                line_start = False
+                texts.append(part)
+        if all(isinstance(t, str) for t in texts):
+            joined = "".join(texts)
+            if not quoted and pointer:
+                self.embedded[pointer] = (joined, first_line - 1)
+            return joined
+        return Template(tuple(texts), self.text(node), 0 if quoted else first_line - 1)
+
+
+def _indent(content: bytes) -> int:
+    widths = [
+        len(line) - len(line.lstrip(b" \t"))
+        for line in content.split(b"\n")
+        if line.strip(b" \t\r")
+    ]
+    return min(widths, default=0)
+
+
+def _dedent(text: str, width: int, *, line_start: bool) -> str:
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        if i > 0 or line_start:
+            cut = len(line) - len(line.lstrip(" \t"))
+            line = line[min(cut, width) :]
+        out.append(line)
+    return "\n".join(out)

@@ -1,0 +1,1072 @@
+"""Terraform loader: folders of `*.tf` files, local modules and `terraform show -json` plans."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambdashield.errors import LoaderError
+from lambdashield.loaders._hcl import HclSyntaxError, Ref, Template, parse_hcl
+from lambdashield.loaders.terraform import (
+    load_terraform,
+    load_terraform_plan,
+    root_module_folders,
+)
+from lambdashield.model import (
+    Application,
+    AuthKind,
+    Authorization,
+    Function,
+    GrantSource,
+    Role,
+    ScanError,
+    Trigger,
+    TriggerKind,
+    Unresolved,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "terraform"
+BIG = 10 * 1024 * 1024
+
+
+def load(case: str, folder: str = "") -> tuple[Application, list[ScanError]]:
+    root = FIXTURES / case
+    where = root / folder if folder else root
+    display = PurePosixPath("tf", case, folder) if folder else PurePosixPath("tf", case)
+    return load_terraform(root, display, sorted(where.glob("*.tf")), max_bytes=BIG)
+
+
+def line(path: Path, needle: str, after: str = "") -> int:
+    """1-based line of the first `needle` (after the first `after`) in a fixture file."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(after) if after else 0
+    return text.count("\n", 0, text.index(needle, start)) + 1
+
+
+def function(app: Application, name: str) -> Function:
+    return next(f for f in app.functions if f.origin.resource == name)
+
+
+def role_of(fn: Function) -> Role:
+    assert fn.role is not None
+    return fn.role
+
+
+# --- functions and their configuration ---------------------------------------------------
+
+
+def test_function_configuration() -> None:
+    app, errors = load("orders")
+    assert errors == []
+    assert [f.origin.resource for f in app.functions] == [
+        "aws_lambda_function.legacy",
+        "aws_lambda_function.orders",
+    ]
+    fn = function(app, "aws_lambda_function.orders")
+    main = FIXTURES / "orders" / "main.tf"
+    assert fn.origin.path == PurePosixPath("tf/orders/main.tf")
+    assert fn.origin.resource_type == "function"
+    assert fn.origin.pointer == "/resource/aws_lambda_function/orders"
+    first = line(main, 'resource "aws_lambda_function" "orders"')
+    assert fn.origin.lines(fn.origin.pointer) == (first, line(main, "data ") - 2)
+    assert fn.runtime == "python3.12"
+    assert fn.runtime_pointer == "/resource/aws_lambda_function/orders/runtime"
+    assert fn.origin.lines(fn.runtime_pointer) == (line(main, '"python3.12"'),) * 2
+    assert fn.handler == "orders.app.handler"
+    assert fn.code_uri == "build/orders.zip"
+    assert fn.package_type == "Zip"
+    assert (fn.memory, fn.timeout, fn.reserved_concurrency) == (512, 30, 20)
+    assert fn.dead_letter == "aws_sqs_queue.dlq.arn"
+    assert fn.tracing == "Active"
+    assert fn.kms_key == "var.kms_key_arn"
+    assert fn.layers == (
+        "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:68",
+    )
+    assert fn.vpc is True
+    assert fn.architectures == ("arm64",)
+    assert fn.triggers == ()
+
+
+def test_environment_values_pointers_and_lines() -> None:
+    app, _ = load("orders")
+    fn = function(app, "aws_lambda_function.orders")
+    main = FIXTURES / "orders" / "main.tf"
+    base = "/resource/aws_lambda_function/orders/environment/variables"
+    assert [(e.name, e.value, e.pointer) for e in fn.environment] == [
+        ("TABLE_NAME", "orders-table", f"{base}/TABLE_NAME"),
+        ("DB_PASSWORD", "Tr0ub4dor&3-orders", f"{base}/DB_PASSWORD"),
+        (
+            "API_TOKEN",
+            Unresolved(
+                "orders-${data.aws_ssm_parameter.token.value}", "interpolation not resolved"
+            ),
+            f"{base}/API_TOKEN",
+        ),
+        ("LOG_LEVEL", "INFO", f"{base}/LOG_LEVEL"),
+    ]
+    password = line(main, "DB_PASSWORD = var.db_password")
+    assert fn.origin.locate(f"{base}/DB_PASSWORD").start_line == password
+    assert fn.origin.locate(f"{base}/DB_PASSWORD").end_line == password
+
+
+def test_external_role_and_unreserved_concurrency() -> None:
+    app, _ = load("orders")
+    fn = function(app, "aws_lambda_function.legacy")
+    assert fn.runtime == "nodejs14.x"
+    assert fn.code_uri is None  # code in S3 is not local
+    assert fn.reserved_concurrency is None  # -1 means no reservation
+    role = role_of(fn)
+    assert role.external == "arn:aws:iam::123456789012:role/shared-lambda-role"
+    assert role.grants == ()
+    assert role.origin.pointer == "/resource/aws_lambda_function/legacy/role"
+
+
+def test_suppression_comment() -> None:
+    app, _ = load("orders")
+    [mark] = app.suppressions
+    assert mark.path == PurePosixPath("tf/orders/main.tf")
+    assert mark.line == line(FIXTURES / "orders" / "main.tf", "# lambdashield: ignore")
+    assert mark.rule_ids == ("LS-FN-001",)
+    assert mark.reason == "retired in Q3, tracked in ORD-118"
+
+
+def test_variable_defaults_and_locals_are_template_values() -> None:
+    app, _ = load("orders")
+    assert [(v.kind, v.name, v.value, v.pointer, v.no_echo) for v in app.values] == [
+        ("local", "local.log_group", "/aws/lambda/orders-api", "/locals/log_group", False),
+        ("local", "local.table_name", "orders-table", "/locals/table_name", False),
+        (
+            "parameter-default",
+            "var.db_password",
+            "Tr0ub4dor&3-orders",
+            "/variable/db_password/default",
+            True,
+        ),
+        ("parameter-default", "var.prefix", "orders", "/variable/prefix/default", False),
+    ]
+
+
+# --- roles and policies ------------------------------------------------------------------
+
+
+def test_role_built_from_policy_document_and_jsonencode() -> None:
+    app, _ = load("orders")
+    role = role_of(function(app, "aws_lambda_function.orders"))
+    iam = FIXTURES / "orders" / "iam.tf"
+    assert role.origin.resource == "aws_iam_role.orders"
+    assert role.origin.path == PurePosixPath("tf/orders/iam.tf")
+    assert [(g.source, g.name, g.pointer) for g in role.grants] == [
+        (GrantSource.INLINE, "logs", "/resource/aws_iam_role/orders/inline_policy/0/policy"),
+        (GrantSource.INLINE, "orders-table", "/resource/aws_iam_role_policy/orders/policy"),
+        (
+            GrantSource.CUSTOMER_MANAGED,
+            "aws_iam_policy.reports",
+            "/resource/aws_iam_role_policy_attachment/reports/policy_arn",
+        ),
+        (
+            GrantSource.AWS_MANAGED,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "/resource/aws_iam_role_policy_attachment/basic/policy_arn",
+        ),
+        (
+            GrantSource.AWS_MANAGED,
+            "arn:aws:iam::aws:policy/NoSuchManagedPolicyForTests",
+            "/resource/aws_iam_role_policy_attachment/unknown_managed/policy_arn",
+        ),
+    ]
+    # jsonencode({...}) inside inline_policy: pointers follow the HCL object.
+    inline = role.grants[0].document
+    assert inline is not None and inline.grammar_errors == ()
+    [statement] = inline.statements
+    base = "/resource/aws_iam_role/orders/inline_policy/0/policy/Statement/0"
+    assert statement.pointer == base
+    assert [(a.value, a.pointer) for a in statement.actions] == [
+        ("logs:CreateLogStream", f"{base}/Action/0"),
+        ("logs:PutLogEvents", f"{base}/Action/1"),
+    ]
+    assert [r.value for r in statement.resources] == [
+        "arn:aws:logs:*:*:log-group:/aws/lambda/orders-api:*"
+    ]
+    action_line = line(iam, '["logs:CreateLogStream"')
+    assert inline.origin.lines(f"{base}/Action/1") == (action_line, action_line)
+
+    # data "aws_iam_policy_document": statement blocks, pointers into the HCL.
+    document = role.grants[1].document
+    assert document is not None and document.grammar_errors == ()
+    assert document.origin.resource == "data.aws_iam_policy_document.orders"
+    assert document.origin.pointer == "/data/aws_iam_policy_document/orders"
+    table, rest = document.statements
+    doc = "/data/aws_iam_policy_document/orders"
+    assert (table.sid, table.effect and table.effect.value) == ("Table", "Allow")
+    assert table.pointer == f"{doc}/statement/0"
+    assert [(a.value, a.pointer) for a in table.actions] == [
+        ("dynamodb:GetItem", f"{doc}/statement/0/actions/0"),
+        ("dynamodb:PutItem", f"{doc}/statement/0/actions/1"),
+        ("dynamodb:Query", f"{doc}/statement/0/actions/2"),
+    ]
+    assert [(r.value, r.pointer) for r in table.resources] == [
+        ("${aws_dynamodb_table.orders.arn}", f"{doc}/statement/0/resources/0"),
+        ("${aws_dynamodb_table.orders.arn}/index/*", f"{doc}/statement/0/resources/1"),
+    ]
+    assert [(a.value, a.pointer) for a in rest.not_actions] == [
+        ("iam:*", f"{doc}/statement/1/not_actions/0")
+    ]
+    assert rest.conditions == (("StringEquals", "aws:RequestedRegion", ("eu-west-1",)),)
+    sid_line = line(iam, 'sid       = "Table"')
+    assert document.origin.lines(table.pointer) == (sid_line - 1, sid_line + 3)
+    resources_line = line(iam, "resources = [aws_dynamodb_table")
+    assert document.origin.lines(table.resources[1].pointer) == (resources_line, resources_line)
+
+
+def test_heredoc_policy_with_interpolation() -> None:
+    app, _ = load("orders")
+    role = role_of(function(app, "aws_lambda_function.orders"))
+    document = role.grants[2].document
+    iam = FIXTURES / "orders" / "iam.tf"
+    assert document is not None and document.grammar_errors == ()
+    assert document.origin.resource == "aws_iam_policy.reports"
+    [statement] = document.statements
+    base = "/resource/aws_iam_policy/reports/policy/Statement/0"
+    assert statement.sid == "ReadReports"
+    assert [(a.value, a.pointer) for a in statement.actions] == [("s3:GetObject", f"{base}/Action")]
+    assert [r.value for r in statement.resources] == ["arn:aws:s3:::orders-reports/*"]
+    action = line(iam, '"Action": "s3:GetObject"')
+    assert document.origin.lines(f"{base}/Action") == (action, action)
+    assert document.origin.lines(base) == (action - 3, action + 2)
+
+
+def test_managed_policy_by_arn() -> None:
+    pytest.importorskip("lambdashield.loaders.aws_policies")
+    app, _ = load("orders")
+    role = role_of(function(app, "aws_lambda_function.orders"))
+    basic, unknown = role.grants[3], role.grants[4]
+    assert basic.document is not None
+    assert basic.document.origin.pointer == basic.pointer
+    assert basic.document.origin.path == PurePosixPath("tf/orders/iam.tf")
+    assert [a.value for s in basic.document.statements for a in s.actions] == [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ]
+    assert unknown.document is None  # unknown, never assumed harmless
+
+
+def test_unattached_role_is_listed() -> None:
+    app, _ = load("orders")
+    assert [r.origin.resource for r in app.roles] == ["aws_iam_role.orders"]
+
+
+# --- entry points and triggers -----------------------------------------------------------
+
+
+def test_function_url_with_auth_none() -> None:
+    app, _ = load("entrypoints")
+    api = function(app, "aws_lambda_function.api")
+    url = next(t for t in api.triggers if t.kind is TriggerKind.FUNCTION_URL)
+    assert url == Trigger(
+        TriggerKind.FUNCTION_URL,
+        "function URL",
+        "/resource/aws_lambda_function_url/api",
+        "aws_lambda_function_url.api",
+        Authorization(
+            AuthKind.NONE,
+            "authorization_type = NONE",
+            pointer="/resource/aws_lambda_function_url/api/authorization_type",
+        ),
+    )
+    worker = function(app, "aws_lambda_function.worker")
+    [iam_url] = [t for t in worker.triggers if t.kind is TriggerKind.FUNCTION_URL]
+    assert iam_url.auth is not None and iam_url.auth.kind is AuthKind.IAM
+
+
+def test_rest_api_methods_linked_through_integrations() -> None:
+    app, _ = load("entrypoints")
+    api = function(app, "aws_lambda_function.api")
+    rest = [t for t in api.triggers if t.kind is TriggerKind.API_REST]
+    assert rest == [
+        Trigger(
+            TriggerKind.API_REST,
+            "POST /orders",
+            "/resource/aws_api_gateway_method/create_order",
+            "aws_api_gateway_method.create_order",
+            Authorization(
+                AuthKind.NONE,
+                "authorization = NONE",
+                pointer="/resource/aws_api_gateway_method/create_order/authorization",
+            ),
+        ),
+        Trigger(
+            TriggerKind.API_REST,
+            "GET /orders/{id}",
+            "/resource/aws_api_gateway_method/get_order",
+            "aws_api_gateway_method.get_order",
+            Authorization(
+                AuthKind.AUTHORIZER,
+                "authorization = COGNITO_USER_POOLS, "
+                "authorizer_id = aws_api_gateway_authorizer.cognito.id",
+                api_key_required=True,
+                pointer="/resource/aws_api_gateway_method/get_order/authorization",
+            ),
+        ),
+    ]
+
+
+def test_http_api_routes() -> None:
+    app, _ = load("entrypoints")
+    worker = function(app, "aws_lambda_function.worker")
+    routes = [
+        (t.source, t.name, t.auth and (t.auth.kind, t.auth.pointer))
+        for t in worker.triggers
+        if t.kind is TriggerKind.API_HTTP
+    ]
+    route = "/resource/aws_apigatewayv2_route"
+    assert routes == [
+        (
+            "GET /jobs",
+            "aws_apigatewayv2_route.list_jobs",
+            (AuthKind.AUTHORIZER, f"{route}/list_jobs/authorization_type"),
+        ),
+        ("GET /health", "aws_apigatewayv2_route.health", (AuthKind.NONE, "")),
+        (
+            "POST /admin",
+            "aws_apigatewayv2_route.admin",
+            (AuthKind.IAM, f"{route}/admin/authorization_type"),
+        ),
+    ]
+
+
+def test_event_sources_and_async_triggers() -> None:
+    app, _ = load("entrypoints")
+    worker = function(app, "aws_lambda_function.worker")
+    others = [
+        (t.kind, t.source, t.pointer)
+        for t in worker.triggers
+        if t.kind not in (TriggerKind.API_HTTP, TriggerKind.FUNCTION_URL, TriggerKind.S3)
+    ]
+    esm = "/resource/aws_lambda_event_source_mapping"
+    assert others == [
+        (TriggerKind.SQS, "aws_sqs_queue.jobs.arn", f"{esm}/jobs"),
+        (TriggerKind.KINESIS, "aws_kinesis_stream.clicks.arn", f"{esm}/clicks"),
+        (TriggerKind.DYNAMODB_STREAM, "aws_dynamodb_table.carts.stream_arn", f"{esm}/carts"),
+        (
+            TriggerKind.KAFKA,
+            "arn:aws:kafka:eu-west-1:123456789012:cluster/payments/"
+            "6f8b1a2c-3d4e-5f60-7182-93a4b5c6d7e8-2",
+            f"{esm}/payments",
+        ),
+        (
+            TriggerKind.MQ,
+            "arn:aws:mq:eu-west-1:123456789012:broker:invoices:"
+            "b-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            f"{esm}/invoices",
+        ),
+        (
+            TriggerKind.SNS,
+            "arn:aws:sns:eu-west-1:123456789012:shop-alerts",
+            "/resource/aws_sns_topic_subscription/alerts",
+        ),
+        (
+            TriggerKind.SCHEDULE,
+            "cron(0 3 * * ? *)",
+            "/resource/aws_cloudwatch_event_target/nightly",
+        ),
+    ]
+    assert worker.on_failure == "aws_sqs_queue.jobs.arn"
+
+
+def test_s3_notifications_with_and_without_filters() -> None:
+    app, _ = load("entrypoints")
+    notification = "/resource/aws_s3_bucket_notification/uploads/lambda_function"
+    thumbnails = function(app, "aws_lambda_function.thumbnails")
+    assert thumbnails.triggers == (
+        Trigger(
+            TriggerKind.S3,
+            "shop-uploads-eu-west-1",
+            f"{notification}/0",
+            "aws_s3_bucket_notification.uploads",
+            filters=(("prefix", "images/"), ("suffix", ".jpg")),
+        ),
+    )
+    worker = function(app, "aws_lambda_function.worker")
+    [unfiltered] = [t for t in worker.triggers if t.kind is TriggerKind.S3]
+    assert (unfiltered.pointer, unfiltered.filters) == (f"{notification}/1", ())
+    # The notification is in events.tf, the function in main.tf: a Trigger has no path of
+    # its own yet, so its lines are looked up through an origin of events.tf.
+    events = FIXTURES / "entrypoints" / "events.tf"
+    first = line(events, "lambda_function {")
+    uploads = next(b for b in app.buckets if b.origin.resource == "aws_s3_bucket.uploads")
+    assert uploads.origin.path == PurePosixPath("tf/entrypoints/events.tf")
+    assert uploads.origin.lines(f"{notification}/0") == (first, first + 5)
+
+
+def test_code_location_from_archive_and_image() -> None:
+    app, _ = load("entrypoints")
+    assert function(app, "aws_lambda_function.api").code_uri == "src/api"
+    image = function(app, "aws_lambda_function.thumbnails")
+    assert (image.package_type, image.code_uri, image.runtime) == ("Image", None, None)
+
+
+def test_permissions() -> None:
+    app, _ = load("entrypoints")
+    assert [
+        (
+            p.origin.resource,
+            p.origin.path.name,
+            p.function,
+            p.principal,
+            p.action,
+            p.source_arn,
+            p.function_url_auth_type,
+        )
+        for p in app.permissions
+    ] == [
+        (
+            "aws_lambda_permission.public_url",
+            "url.tf",
+            "aws_lambda_function.api",
+            "*",
+            "lambda:InvokeFunctionUrl",
+            None,
+            "NONE",
+        ),
+        (
+            "aws_lambda_permission.uploads",
+            "url.tf",
+            "aws_lambda_function.thumbnails",
+            "s3.amazonaws.com",
+            "lambda:InvokeFunction",
+            "aws_s3_bucket.uploads.arn",
+            None,
+        ),
+    ]
+
+
+def test_buckets_acl_policy_and_public_access_block() -> None:
+    app, _ = load("entrypoints")
+    assert [
+        (b.origin.resource, b.name, b.public_read, b.public_write, b.notifies) for b in app.buckets
+    ] == [
+        ("aws_s3_bucket.drop", "shop-drop-eu-west-1", False, True, ()),
+        # Public by its policy, but the public access block restricts it.
+        ("aws_s3_bucket.exports", "shop-exports-eu-west-1", False, False, ()),
+        ("aws_s3_bucket.logs", "shop-access-logs-eu-west-1", False, False, ()),
+        (
+            "aws_s3_bucket.uploads",
+            "shop-uploads-eu-west-1",
+            True,
+            False,
+            ("aws_lambda_function.thumbnails", "aws_lambda_function.worker"),
+        ),
+    ]
+    drop = app.buckets[0]
+    assert drop.policy is not None
+    [statement] = drop.policy.statements
+    assert statement.pointer == "/resource/aws_s3_bucket_policy/drop/policy/Statement/0"
+    assert [(k, i.value) for k, i in statement.principals] == [("AWS", "*")]
+
+
+def test_stage_variables_are_template_values() -> None:
+    app, _ = load("entrypoints")
+    assert [(v.kind, v.name, v.value, v.pointer) for v in app.values] == [
+        (
+            "stage-variable",
+            "aws_api_gateway_stage.prod.variables.backendKey",
+            "sk_live_51HqLyjWDarjtT1zdp7dcXmplE",
+            "/resource/aws_api_gateway_stage/prod/variables/backendKey",
+        )
+    ]
+
+
+# --- modules, files and errors -----------------------------------------------------------
+
+
+def test_local_modules_inside_the_root() -> None:
+    app, errors = load("modules", "app")
+    module_file = PurePosixPath("tf/modules/modules/function/main.tf")
+    assert [(f.origin.resource, f.origin.path, f.runtime, f.code_uri) for f in app.functions] == [
+        (
+            "module.invoices.aws_lambda_function.this",
+            module_file,
+            "python3.9",
+            "../modules/function/dist/invoices-prod.zip",
+        ),
+        (
+            "module.refunds.aws_lambda_function.this",
+            module_file,
+            "python3.12",
+            "../modules/function/dist/refunds-prod.zip",
+        ),
+    ]
+    invoices, refunds = app.functions
+    assert [(e.name, e.value) for e in invoices.environment] == [("FUNCTION", "invoices-prod")]
+    assert invoices.memory is None  # var.memory_size has no default and is not passed
+    # The role is passed in as `var.role_arn` and still links to the caller's role.
+    assert role_of(invoices) is role_of(refunds)
+    assert [g.name for g in role_of(invoices).grants] == [
+        "aws_iam_role_policy.shared",
+        "aws_iam_role_policy.secrets",
+    ]
+    # A URL on `module.invoices.function_name` (a module output) finds the function.
+    assert [(t.kind, t.name) for t in invoices.triggers] == [
+        (TriggerKind.FUNCTION_URL, "aws_lambda_function_url.invoices")
+    ]
+    assert refunds.triggers == ()
+    # Outside the scanned root: reported with its line, never read.
+    main = FIXTURES / "modules" / "app" / "main.tf"
+    assert errors == [
+        ScanError(
+            PurePosixPath("tf/modules/app/main.tf"),
+            "module source '../../../outside-the-root' is outside the scanned root",
+            line(main, 'source = "../../../outside-the-root"'),
+        )
+    ]
+
+
+def test_templatefile_inside_root_and_file_outside_root() -> None:
+    app, _ = load("modules", "app")
+    shared, secrets = role_of(app.functions[0]).grants
+    assert shared.document is not None
+    [statement] = shared.document.statements
+    assert [r.value for r in statement.resources] == [
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/billing-prod"
+    ]
+    assert secrets.document is None  # file("/etc/...") is outside the root: unknown
+
+
+def test_broken_file_is_a_located_error_and_the_rest_loads() -> None:
+    app, errors = load("broken")
+    bad = FIXTURES / "broken" / "bad.tf"
+    assert [(e.path, e.line) for e in errors] == [
+        (PurePosixPath("tf/broken/bad.tf"), line(bad, "jsonencode({ Statement = [ }"))
+    ]
+    assert errors[0].message.startswith("HCL syntax error")
+    assert [f.origin.resource for f in app.functions] == ["aws_lambda_function.still_loaded"]
+
+
+def test_unresolvable_values(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+variable "runtime" {}
+locals {
+  a = local.b
+  b = local.a
+}
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+  runtime       = var.runtime
+  handler       = local.a
+  environment {
+    variables = {
+      PICKED = var.enabled ? "x" : "y"
+      TOKEN  = each.value
+      FILE   = file("../../secret.txt")
+      JSON   = jsonencode({ a = 1, b = [true, null] })
+      MIXED  = jsonencode({ a = aws_sqs_queue.q.arn })
+    }
+  }
+}
+""",
+        encoding="utf-8",
+    )
+    app, errors = load_terraform(
+        tmp_path, PurePosixPath("t"), [tmp_path / "main.tf"], max_bytes=BIG
+    )
+    assert errors == []
+    [fn] = app.functions
+    assert fn.runtime == Unresolved("var.runtime", "variable has no default")
+    assert fn.handler == "local.a"
+    assert {e.name: e.value for e in fn.environment} == {
+        "PICKED": Unresolved('var.enabled ? "x" : "y"', "expression is not evaluated"),
+        "TOKEN": Unresolved("each.value", "`each` values are not known here"),
+        "FILE": Unresolved(
+            'file("../../secret.txt")', "file outside the scanned root is never read"
+        ),
+        "JSON": '{"a":1,"b":[true,null]}',
+        "MIXED": Unresolved(
+            "jsonencode({ a = aws_sqs_queue.q.arn })", "jsonencode of values not known here"
+        ),
+    }
+
+
+def test_oversized_and_non_utf8_files(tmp_path: Path) -> None:
+    (tmp_path / "big.tf").write_text("# padding\n" * 200, encoding="utf-8")
+    (tmp_path / "latin.tf").write_bytes(b'locals {\n  a = "caf\xe9"\n}\n')
+    _, errors = load_terraform(
+        tmp_path,
+        PurePosixPath("t"),
+        [tmp_path / "big.tf", tmp_path / "latin.tf"],
+        max_bytes=1000,
+    )
+    assert [(e.path.name, e.line) for e in errors] == [("big.tf", None), ("latin.tf", 2)]
+    assert "over the 1,000-byte limit" in errors[0].message
+
+
+def test_module_cycle_is_bounded(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('module "self" {\n  source = "./"\n}\n', encoding="utf-8")
+    app, errors = load_terraform(
+        tmp_path, PurePosixPath("t"), [tmp_path / "main.tf"], max_bytes=BIG
+    )
+    assert app.functions == ()
+    assert errors == [ScanError(PurePosixPath("t/main.tf"), "module 'self' includes itself", 2)]
+
+
+def test_root_module_folders_skip_local_modules() -> None:
+    root = FIXTURES / "modules"
+    files = sorted(root.rglob("*.tf"))
+    assert root_module_folders(root, files) == [sorted((root / "app").glob("*.tf"))]
+
+
+# --- plans -------------------------------------------------------------------------------
+
+
+def test_plan_json() -> None:
+    path = FIXTURES / "plan" / "orders.tfplan.json"
+    app = load_terraform_plan(path, PurePosixPath("plan.json"), max_bytes=BIG)
+    assert app.origin.resource_type == "terraform-plan"
+    [fn] = app.functions
+    base = "/planned_values/root_module/resources/3"
+    assert fn.origin.resource == "aws_lambda_function.orders"
+    assert fn.origin.pointer == base
+    assert (fn.runtime, fn.runtime_pointer) == ("python3.8", f"{base}/values/runtime")
+    assert fn.origin.lines(fn.runtime_pointer) == (line(path, '"runtime": "python3.8"'),) * 2
+    assert (fn.handler, fn.memory, fn.timeout, fn.reserved_concurrency) == (
+        "orders.app.handler",
+        256,
+        15,
+        None,
+    )
+    assert [(e.name, e.value, e.pointer) for e in fn.environment] == [
+        (
+            "STRIPE_KEY",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            f"{base}/values/environment/0/variables/STRIPE_KEY",
+        ),
+        ("LOG_LEVEL", "INFO", f"{base}/values/environment/0/variables/LOG_LEVEL"),
+    ]
+    [url] = fn.triggers
+    assert (url.kind, url.auth and url.auth.kind) == (TriggerKind.FUNCTION_URL, AuthKind.NONE)
+    role = role_of(fn)
+    assert role.origin.resource == "aws_iam_role.orders"
+    assert [(g.source, g.name) for g in role.grants] == [
+        (GrantSource.INLINE, "orders-table"),
+        (
+            GrantSource.AWS_MANAGED,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        ),
+    ]
+    inline = role.grants[0].document
+    assert inline is not None
+    assert [a.value for s in inline.statements for a in s.actions] == ["dynamodb:*"]
+    [permission] = app.permissions
+    assert (permission.function, permission.principal) == (
+        "aws_lambda_function.orders",
+        "sns.amazonaws.com",
+    )
+    assert [(v.name, v.no_echo) for v in app.values] == [
+        ("var.db_password", True),
+        ("var.prefix", False),
+    ]
+
+
+def test_not_a_plan(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"Statement": []}', encoding="utf-8")
+    with pytest.raises(LoaderError, match="not a Terraform plan"):
+        load_terraform_plan(path, PurePosixPath("x.json"), max_bytes=BIG)
+
+
+# --- the HCL reader ----------------------------------------------------------------------
+
+
+def test_hcl_strings_escapes_and_heredocs() -> None:
+    text = (
+        'a = "tab\\there \\"q\\" \\u00e9 $${literal} %%{x}"\n'
+        'b = "pre-${var.x}-post"\n'
+        "c = <<-EOT\n"
+        "    {\n"
+        '      "k": "v"\n'
+        "    }\n"
+        "  EOT\n"
+        'd = local.m["key"][0].name\n'
+    )
+    body = parse_hcl(text, PurePosixPath("x.tf")).body
+    assert body.attributes["a"] == 'tab\there "q" \u00e9 ${literal} %{x}'
+    assert body.attributes["b"] == Template(
+        ("pre-", Ref(("var", "x"), "var.x"), "-post"), '"pre-${var.x}-post"'
+    )
+    assert body.attributes["c"] == '{\n  "k": "v"\n}\n'
+    assert body.attributes["d"] == Ref(("local", "m", "key", 0, "name"), 'local.m["key"][0].name')
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('resource "x" "y" {\n  a = 1\n', 3, "HCL syntax error: missing `}`"),
+        ("a = {\n  b = [1,\n", 1, "HCL syntax error near"),
+        ("a = " + "[" * 400 + "]" * 400 + "\n", None, "HCL is nested too deeply to analyse"),
+    ],
+)
+def test_hcl_syntax_errors(text: str, line: int | None, message: str) -> None:
+    with pytest.raises(HclSyntaxError) as caught:
+        parse_hcl(text, PurePosixPath("x.tf"))
+    assert caught.value.line == line
+    assert caught.value.message.startswith(message)
+
+
+# --- property: nothing escapes but ScanError values ------------------------------------
+
+_TOKENS = st.sampled_from(
+    [
+        'resource "aws_lambda_function" "f" {',
+        'resource "aws_iam_role" "r" {',
+        'resource "aws_iam_role_policy_attachment" "a" {',
+        'resource "aws_lambda_function_url" "u" {',
+        'resource "aws_s3_bucket_notification" "n" {',
+        'data "aws_iam_policy_document" "d" {',
+        'module "m" {',
+        'variable "v" {',
+        "locals {",
+        "statement {",
+        "environment {",
+        "lambda_function {",
+        "}",
+        "{",
+        "]",
+        "[",
+        "(",
+        ")",
+        "=",
+        ",",
+        "\n",
+        " ",
+        "role = aws_iam_role.r.arn",
+        "function_name = aws_lambda_function.f.arn",
+        "policy = data.aws_iam_policy_document.d.json",
+        "policy_arn = var.v",
+        'source = "./"',
+        'source = "../.."',
+        "default = local.x",
+        "x = local.x",
+        'actions = ["s3:*", var.v]',
+        "policy = jsonencode({ Statement = [{ Effect = var.v }] })",
+        'policy = file("${path.module}/../../etc/passwd")',
+        "<<EOF\n",
+        "EOF\n",
+        '"${',
+        '"',
+        "#",
+        "// lambdashield: ignore[LS-API-001]",
+        "# lambdashield: ignore[LS-IAM-001] reason",
+        "/*",
+        "*/",
+        "true ? 1 : 2",
+        "for x in y : x",
+        "module.m.out",
+        "count = 0",
+        "\\u00e9",
+        "\x00",
+        "é",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.one_of(_TOKENS, st.text(max_size=6)), max_size=60),
+    st.lists(_TOKENS, max_size=30),
+)
+def test_random_hcl_never_raises(first: list[str], second: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "a.tf").write_text(" ".join(first), encoding="utf-8")
+        (root / "b.tf").write_text("\n".join(second), encoding="utf-8")
+        app, errors = load_terraform(
+            root, PurePosixPath("t"), [root / "a.tf", root / "b.tf"], max_bytes=BIG
+        )
+    assert isinstance(app, Application)
+    assert all(isinstance(e, ScanError) for e in errors)
+
+
+_RESOURCE_TYPES = [
+    "aws_lambda_function",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_iam_policy_attachment",
+    "aws_lambda_permission",
+    "aws_lambda_function_url",
+    "aws_lambda_alias",
+    "aws_lambda_event_source_mapping",
+    "aws_lambda_function_event_invoke_config",
+    "aws_api_gateway_method",
+    "aws_api_gateway_integration",
+    "aws_api_gateway_resource",
+    "aws_api_gateway_stage",
+    "aws_apigatewayv2_api",
+    "aws_apigatewayv2_route",
+    "aws_apigatewayv2_integration",
+    "aws_s3_bucket",
+    "aws_s3_bucket_acl",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_notification",
+    "aws_sns_topic_subscription",
+    "aws_cloudwatch_event_target",
+    "aws_cloudwatch_event_rule",
+]
+_NAMES = st.sampled_from(["a", "b"])
+_REFERENCES = st.builds(
+    lambda t, n, attr: f"{t}.{n}.{attr}",
+    st.sampled_from(_RESOURCE_TYPES),
+    _NAMES,
+    st.sampled_from(["arn", "name", "id", "function_name", "invoke_arn", "bucket"]),
+)
+_EXPRESSIONS = st.one_of(
+    _REFERENCES,
+    st.sampled_from(
+        [
+            '"NONE"',
+            '"AWS_IAM"',
+            '"POST"',
+            '"a"',
+            '"arn:aws:iam::aws:policy/AdministratorAccess"',
+            '"arn:aws:lambda:eu-west-1:1:function:a"',
+            "-1",
+            "0",
+            "true",
+            "null",
+            "var.a",
+            "var.b",
+            "local.a",
+            "local.b",
+            "module.m.out",
+            "data.aws_iam_policy_document.a.json",
+            "data.aws_iam_policy_document.b.json",
+            "data.archive_file.a.output_path",
+            '"${var.a}-${local.b}"',
+            '["s3:*", var.a, local.b]',
+            "{ A = var.a, B = [1, local.a] }",
+            "jsonencode({ Statement = [{ Effect = var.a, Action = local.b }] })",
+            'jsonencode({ Statement = { Principal = "*", Action = "s3:*" } })',
+            "jsonencode(local.a)",
+            'file("${path.module}/x.json")',
+            'templatefile("../../x", { a = 1 })',
+            'merge({ a = 1 }, var.a, { b = "c" })',
+            'concat(["a"], local.a)',
+            'format("%s-%d", var.a, 1)',
+            'join("-", [var.a, "b"])',
+            "lower(var.b)",
+            "coalesce(null, var.a)",
+            "each.key",
+            "count.index",
+            "var.a ? 1 : 2",
+            "[for x in var.a : x]",
+            '<<EOF\n{"Statement": ${var.a}}\nEOF',
+        ]
+    ),
+)
+_ATTRIBUTES = st.sampled_from(
+    [
+        "role",
+        "roles",
+        "function_name",
+        "policy",
+        "policy_arn",
+        "managed_policy_arns",
+        "bucket",
+        "lambda_function_arn",
+        "runtime",
+        "handler",
+        "uri",
+        "http_method",
+        "resource_id",
+        "rest_api_id",
+        "parent_id",
+        "target",
+        "api_id",
+        "integration_uri",
+        "event_source_arn",
+        "authorization",
+        "authorization_type",
+        "default",
+        "source",
+        "filename",
+        "actions",
+        "resources",
+        "type",
+        "identifiers",
+        "variables",
+        "count",
+        "rule",
+        "arn",
+        "endpoint",
+        "protocol",
+        "acl",
+        "memory_size",
+        "layers",
+        "a",
+        "b",
+        "out",
+        "value",
+        "source_policy_documents",
+        "override_policy_documents",
+        "sid",
+    ]
+)
+_NESTED = st.sampled_from(
+    [
+        "statement",
+        "principals",
+        "condition",
+        "environment",
+        "inline_policy",
+        "lambda_function",
+        "vpc_config",
+        "dead_letter_config",
+        "destination_config",
+        "on_failure",
+        "grant",
+        "grantee",
+    ]
+)
+
+
+@st.composite
+def _body(draw: st.DrawFn, depth: int = 0) -> str:
+    lines = [f"{draw(_ATTRIBUTES)} = {draw(_EXPRESSIONS)}" for _ in range(draw(st.integers(0, 5)))]
+    if depth < 2:
+        lines.extend(
+            f"{draw(_NESTED)} {{\n{draw(_body(depth + 1))}\n}}"
+            for _ in range(draw(st.integers(0, 2)))
+        )
+    return "\n".join(sorted(set(lines), key=lines.index))
+
+
+@st.composite
+def _configuration(draw: st.DrawFn) -> str:
+    blocks = []
+    for _ in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["resource", "resource", "resource", "data", "other"]))
+        name = draw(_NAMES)
+        if kind == "resource":
+            header = f'resource "{draw(st.sampled_from(_RESOURCE_TYPES))}" "{name}"'
+        elif kind == "data":
+            source = draw(st.sampled_from(["aws_iam_policy_document", "archive_file"]))
+            header = f'data "{source}" "{name}"'
+        else:
+            header = draw(
+                st.sampled_from([f'variable "{name}"', "locals", 'module "m"', 'output "out"'])
+            )
+        blocks.append(f"{header} {{\n{draw(_body())}\n}}")
+    return "\n\n".join(blocks)
+
+
+def _no_internal_values(value: object) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_no_internal_values(v) for v in value)
+    if isinstance(value, dict):
+        return all(_no_internal_values(v) for v in value.values())
+    return value is None or isinstance(value, (str, int, float, bool, Unresolved))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_configuration(), _configuration())
+def test_random_configurations_load_into_the_model(first: str, second: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "a.tf").write_text(first, encoding="utf-8")
+        (root / "b.tf").write_text(second, encoding="utf-8")
+        app, errors = load_terraform(
+            root, PurePosixPath("t"), [root / "a.tf", root / "b.tf"], max_bytes=BIG
+        )
+    assert all(isinstance(e, ScanError) for e in errors)
+    for fn in app.functions:
+        assert all(_no_internal_values(e.value) for e in fn.environment)
+        assert fn.runtime is None or isinstance(fn.runtime, (str, Unresolved))
+    assert all(_no_internal_values(v.value) for v in app.values)
+
+
+def test_bucket_policy_from_policy_document_with_principals() -> None:
+    app, _ = load("entrypoints")
+    logs = next(b for b in app.buckets if b.origin.resource == "aws_s3_bucket.logs")
+    assert logs.policy is not None and logs.policy.grammar_errors == ()
+    assert logs.policy.origin.resource == "data.aws_iam_policy_document.logs"
+    [statement] = logs.policy.statements
+    doc = "/data/aws_iam_policy_document/logs/statement/0"
+    assert [(kind, item.value, item.pointer) for kind, item in statement.principals] == [
+        ("Service", "logging.s3.amazonaws.com", f"{doc}/principals/0/identifiers/0")
+    ]
+    assert statement.conditions == (("StringEquals", "aws:SourceAccount", ("123456789012",)),)
+    assert [(r.value, r.pointer) for r in statement.resources] == [
+        ("${aws_s3_bucket.logs.arn}/*", f"{doc}/resources/0")
+    ]
+    events = FIXTURES / "entrypoints" / "events.tf"
+    identifiers = line(events, '["logging.s3.amazonaws.com"]')
+    assert logs.policy.origin.lines(statement.principals[0][1].pointer) == (identifiers,) * 2
+
+
+def test_alias_managed_policy_arns_and_policy_attachment(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+resource "aws_iam_role" "r" {
+  name                = "r"
+  managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess", aws_iam_policy.p.arn]
+}
+resource "aws_iam_policy" "p" {
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sqs:*", Resource = "*" }] })
+}
+resource "aws_iam_policy_attachment" "shared" {
+  name       = "shared"
+  roles      = [aws_iam_role.r.name]
+  policy_arn = "arn:aws:iam::123456789012:policy/elsewhere"
+}
+resource "aws_lambda_function" "f" {
+  function_name = "f"
+  role          = aws_iam_role.r.arn
+}
+resource "aws_lambda_alias" "live" {
+  name          = "live"
+  function_name = aws_lambda_function.f.arn
+}
+resource "aws_lambda_function_url" "live" {
+  function_name      = aws_lambda_alias.live.arn
+  authorization_type = "NONE"
+}
+""",
+        encoding="utf-8",
+    )
+    app, errors = load_terraform(
+        tmp_path, PurePosixPath("t"), [tmp_path / "main.tf"], max_bytes=BIG
+    )
+    assert errors == []
+    [fn] = app.functions
+    assert [(t.kind, t.name) for t in fn.triggers] == [
+        (TriggerKind.FUNCTION_URL, "aws_lambda_function_url.live")
+    ]
+    grants = role_of(fn).grants
+    assert [(g.source, g.name, g.pointer) for g in grants] == [
+        (
+            GrantSource.AWS_MANAGED,
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "/resource/aws_iam_role/r/managed_policy_arns/0",
+        ),
+        (
+            GrantSource.CUSTOMER_MANAGED,
+            "aws_iam_policy.p",
+            "/resource/aws_iam_role/r/managed_policy_arns/1",
+        ),
+        (
+            GrantSource.CUSTOMER_MANAGED,
+            "arn:aws:iam::123456789012:policy/elsewhere",
+            "/resource/aws_iam_policy_attachment/shared/policy_arn",
+        ),
+    ]
+    customer = grants[1].document
+    assert customer is not None
+    assert [a.value for s in customer.statements for a in s.actions] == ["sqs:*"]
+    assert grants[2].document is None  # defined elsewhere: unknown
