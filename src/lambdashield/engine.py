@@ -25,6 +25,7 @@ from lambdashield.loaders._json import JsonLines, parse_json, read_text
 from lambdashield.loaders.cloudformation import is_template, load_template, resources_to_model
 from lambdashield.loaders.discover import Candidate, Kind, discover, display_path
 from lambdashield.loaders.policies import is_policy, policy_from_json
+from lambdashield.loaders.serverless import UnsupportedProvider, load_serverless
 from lambdashield.loaders.terraform import (
     is_terraform_plan,
     load_terraform,
@@ -122,7 +123,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
                 terraform.append(found)
             else:
                 loaded.files += 1
-                _load(found, config, loaded)
+                _load(found, str(given), config, loaded)
         if terraform:
             _load_terraform(str(given), terraform, config, loaded)
 
@@ -148,10 +149,27 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     )
 
 
-def _load(found: Candidate, config: Config, loaded: _Loaded) -> None:
+def _load_serverless(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
+    root = Path(given)
+    try:
+        application, problems = load_serverless(
+            found.path,
+            found.display,
+            root=root if root.is_dir() else root.parent,
+            max_bytes=config.max_file_bytes,
+        )
+    except UnsupportedProvider as exc:
+        loaded.skipped.append(SkippedInput(exc.path, exc.detail))
+        return
+    _add(loaded, application, problems)
+
+
+def _load(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
     try:
         if found.kind is Kind.JSON:
             _load_json(found, config, loaded)
+        elif found.kind is Kind.SERVERLESS:
+            _load_serverless(found, given, config, loaded)
         elif found.kind is Kind.TEMPLATE:
             application, problems = load_template(
                 found.path, found.display, max_bytes=config.max_file_bytes

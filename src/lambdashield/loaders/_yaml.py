@@ -140,28 +140,39 @@ class _Walker:
 
     def mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        explicit: set[str] = set()
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self.merge(result, value_node, pointer, depth)
+                self.merge(result, explicit, value_node, pointer, depth)
                 continue
             key = self.scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise self.fail(key_node, "mapping keys must be scalars")
             key = str(key)
-            if key in result:
+            if key in explicit:
                 raise self.fail(key_node, f"duplicate key {key!r}")
+            explicit.add(key)
             result[key] = self.value(value_node, f"{pointer}/{escape_pointer(key)}", depth + 1)
         return result
 
-    def merge(self, result: dict[str, Any], node: yaml.Node, pointer: str, depth: int) -> None:
-        """`<<: *base` (or a list of them): keys already present win."""
+    def merge(
+        self,
+        result: dict[str, Any],
+        explicit: set[str],
+        node: yaml.Node,
+        pointer: str,
+        depth: int,
+    ) -> None:
+        """`<<: *base` (or a list of them): keys written in the mapping itself win, wherever
+        they stand, and earlier merges win over later ones."""
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for source in sources:
             merged = self.value(source, pointer, depth + 1)
             if not isinstance(merged, dict):
                 raise self.fail(source, "`<<` merges mappings only")
             for key, value in merged.items():
-                result.setdefault(key, value)
+                if key not in explicit:
+                    result.setdefault(key, value)
 
     def tagged(self, node: yaml.Node, tag: str, pointer: str, depth: int) -> Any:
         long_form = _INTRINSICS.get(tag)

@@ -947,7 +947,8 @@ def _list(value: Any) -> list[Any]:
 
 def _text(value: Any) -> str:
     if isinstance(value, Unresolved):
-        return "${" + value.expression + "}"
+        expression = value.expression
+        return expression if expression.startswith("${") else "${" + expression + "}"
     if isinstance(value, (dict, list)):
         return str(value)
     return "" if value is None else str(value)

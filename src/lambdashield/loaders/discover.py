@@ -30,6 +30,8 @@ class Kind(enum.Enum):
     """A JSON file that may be an IAM policy or a template; its content decides."""
     TEMPLATE = "template"
     """A YAML CloudFormation or SAM template."""
+    SERVERLESS = "serverless"
+    """A Serverless Framework `serverless.yml|yaml|json`."""
     TERRAFORM = "terraform"
     """A `*.tf` file; the engine loads each root module folder as one application."""
 
@@ -42,7 +44,6 @@ class Candidate:
 
 
 _NOT_YET = (
-    (re.compile(r"serverless\.(ya?ml|json)$"), "Serverless Framework files are not analysed yet"),
     (re.compile(r"serverless\.(ts|js|cjs|mjs)$"), "serverless.ts/js is code and is never run"),
     (re.compile(r"zappa_settings\.(json|ya?ml|toml)$"), "Zappa projects are not analysed"),
     (
@@ -53,6 +54,7 @@ _NOT_YET = (
         "dependency files are not analysed yet",
     ),
 )
+_SERVERLESS = re.compile(r"serverless\.(ya?ml|json)")
 _NOT_POLICY_JSON = frozenset(
     {"tsconfig.json", "jsconfig.json", "composer.json", ".eslintrc.json"}
     | {"cdk.json", "tslint.json", ".babelrc.json", "launch.json", "settings.json"}
@@ -151,7 +153,9 @@ def _classify(
             yield SkippedInput(shown, reason)
             return
     lower = name.lower()
-    if lower.endswith(".tf"):
+    if _SERVERLESS.fullmatch(name):
+        yield Candidate(path, shown, Kind.SERVERLESS)
+    elif lower.endswith(".tf"):
         yield Candidate(path, shown, Kind.TERRAFORM)
     elif lower.endswith(".json"):
         if name in _NOT_POLICY_JSON and not explicit:
