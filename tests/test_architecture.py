@@ -15,10 +15,11 @@ ALLOWED = {
     "errors": set(),
     "iam_catalogue": set(),
     "loaders": {"model", "errors"},
-    "checks": {"model", "errors", "iam_catalogue", "loaders"},
+    "advisories": {"model", "errors"},
+    "checks": {"model", "errors", "iam_catalogue", "loaders", "advisories"},
     "reporters": {"model"},
     "config": {"model", "errors"},
-    "engine": {"model", "errors", "iam_catalogue", "loaders", "checks", "config"},
+    "engine": {"model", "errors", "iam_catalogue", "loaders", "advisories", "checks", "config"},
     "cli": {"model", "errors", "engine", "config", "checks", "reporters"},
 }
 

@@ -22,6 +22,8 @@ from lambdashield.model import (
     Authorization,
     Function,
     GrantSource,
+    Location,
+    Origin,
     Role,
     ScanError,
     Trigger,
@@ -277,6 +279,12 @@ def test_function_url_with_auth_none() -> None:
             "authorization_type = NONE",
             pointer="/resource/aws_lambda_function_url/api/authorization_type",
         ),
+        origin=Origin(
+            PurePosixPath("tf/entrypoints/url.tf"),
+            "aws_lambda_function.api",
+            "function",
+            "/resource/aws_lambda_function_url/api",
+        ),
     )
     worker = function(app, "aws_lambda_function.worker")
     [iam_url] = [t for t in worker.triggers if t.kind is TriggerKind.FUNCTION_URL]
@@ -287,6 +295,8 @@ def test_rest_api_methods_linked_through_integrations() -> None:
     app, _ = load("entrypoints")
     api = function(app, "aws_lambda_function.api")
     rest = [t for t in api.triggers if t.kind is TriggerKind.API_REST]
+    api_tf = PurePosixPath("tf/entrypoints/api.tf")
+    method = "/resource/aws_api_gateway_method"
     assert rest == [
         Trigger(
             TriggerKind.API_REST,
@@ -298,6 +308,7 @@ def test_rest_api_methods_linked_through_integrations() -> None:
                 "authorization = NONE",
                 pointer="/resource/aws_api_gateway_method/create_order/authorization",
             ),
+            origin=Origin(api_tf, "aws_lambda_function.api", "function", f"{method}/create_order"),
         ),
         Trigger(
             TriggerKind.API_REST,
@@ -311,6 +322,7 @@ def test_rest_api_methods_linked_through_integrations() -> None:
                 api_key_required=True,
                 pointer="/resource/aws_api_gateway_method/get_order/authorization",
             ),
+            origin=Origin(api_tf, "aws_lambda_function.api", "function", f"{method}/get_order"),
         ),
     ]
 
@@ -389,18 +401,28 @@ def test_s3_notifications_with_and_without_filters() -> None:
             f"{notification}/0",
             "aws_s3_bucket_notification.uploads",
             filters=(("prefix", "images/"), ("suffix", ".jpg")),
+            origin=Origin(
+                PurePosixPath("tf/entrypoints/events.tf"),
+                "aws_lambda_function.thumbnails",
+                "function",
+                f"{notification}/0",
+            ),
         ),
     )
     worker = function(app, "aws_lambda_function.worker")
     [unfiltered] = [t for t in worker.triggers if t.kind is TriggerKind.S3]
     assert (unfiltered.pointer, unfiltered.filters) == (f"{notification}/1", ())
-    # The notification is in events.tf, the function in main.tf: a Trigger has no path of
-    # its own yet, so its lines are looked up through an origin of events.tf.
+    # The notification is in events.tf, the function in main.tf: the trigger's origin is
+    # events.tf and locates its block there.
     events = FIXTURES / "entrypoints" / "events.tf"
     first = line(events, "lambda_function {")
+    [s3] = thumbnails.triggers
+    assert s3.origin is not None
+    assert s3.origin.locate(s3.pointer) == Location(
+        PurePosixPath("tf/entrypoints/events.tf"), s3.pointer, first, first + 5
+    )
     uploads = next(b for b in app.buckets if b.origin.resource == "aws_s3_bucket.uploads")
     assert uploads.origin.path == PurePosixPath("tf/entrypoints/events.tf")
-    assert uploads.origin.lines(f"{notification}/0") == (first, first + 5)
 
 
 def test_code_location_from_archive_and_image() -> None:
@@ -477,6 +499,369 @@ def test_stage_variables_are_template_values() -> None:
             "aws_api_gateway_stage.prod.variables.backendKey",
             "sk_live_51HqLyjWDarjtT1zdp7dcXmplE",
             "/resource/aws_api_gateway_stage/prod/variables/backendKey",
+        )
+    ]
+
+
+# --- triggers, attachments and values written in another file than their owner ----------
+
+
+def test_attachment_in_another_file_carries_that_file() -> None:
+    app, errors = load("orders")
+    assert errors == []
+    grants = role_of(function(app, "aws_lambda_function.orders")).grants
+    # The inline policy, the role policy and two attachments are in iam.tf with the role.
+    assert [(g.name, g.origin) for g in grants[:4]] == [
+        ("logs", None),
+        ("orders-table", None),
+        ("aws_iam_policy.reports", None),
+        ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", None),
+    ]
+    # The last attachment is in policies.tf.
+    unknown = grants[4]
+    attachment = "/resource/aws_iam_role_policy_attachment/unknown_managed"
+    shown = PurePosixPath("tf/orders/policies.tf")
+    assert (unknown.name, unknown.pointer, unknown.document) == (
+        "arn:aws:iam::aws:policy/NoSuchManagedPolicyForTests",
+        f"{attachment}/policy_arn",
+        None,
+    )
+    assert unknown.origin == Origin(shown, "aws_iam_role.orders", "role", attachment)
+    policies = FIXTURES / "orders" / "policies.tf"
+    arn = line(policies, "NoSuchManagedPolicyForTests")
+    first = line(policies, 'resource "aws_iam_role_policy_attachment" "unknown_managed"')
+    assert unknown.origin.locate(unknown.pointer) == Location(shown, unknown.pointer, arn, arn)
+    assert unknown.origin.locate(attachment) == Location(shown, attachment, first, first + 3)
+
+
+def test_triggers_in_other_files_carry_their_file_and_lines() -> None:
+    app, _ = load("entrypoints")
+    folder = FIXTURES / "entrypoints"
+    api, events, url = folder / "api.tf", folder / "events.tf", folder / "url.tf"
+
+    def at(path: Path, address: str) -> int:
+        """First line of the resource `type.name` in `path`."""
+        kind, name = address.split(".")
+        return line(path, f'resource "{kind}" "{name}"')
+
+    found = [
+        (
+            fn.origin.resource,
+            t.name,
+            t.origin.path.name,
+            (t.origin.resource, t.origin.resource_type),
+            t.origin.locate(t.pointer).start_line,
+        )
+        for fn in app.functions
+        for t in fn.triggers
+        if t.origin is not None
+    ]
+    assert all(f.origin.path.name == "main.tf" for f in app.functions)
+    assert len(found) == sum(len(f.triggers) for f in app.functions)  # none in main.tf
+    fn_api, thumbnails, worker = (
+        "aws_lambda_function.api",
+        "aws_lambda_function.thumbnails",
+        "aws_lambda_function.worker",
+    )
+    esm = "aws_lambda_event_source_mapping"
+    assert found == [
+        (
+            fn_api,
+            "aws_lambda_function_url.api",
+            "url.tf",
+            (fn_api, "function"),
+            at(url, "aws_lambda_function_url.api"),
+        ),
+        (
+            fn_api,
+            "aws_api_gateway_method.create_order",
+            "api.tf",
+            (fn_api, "function"),
+            at(api, "aws_api_gateway_method.create_order"),
+        ),
+        (
+            fn_api,
+            "aws_api_gateway_method.get_order",
+            "api.tf",
+            (fn_api, "function"),
+            at(api, "aws_api_gateway_method.get_order"),
+        ),
+        (
+            thumbnails,
+            "aws_s3_bucket_notification.uploads",
+            "events.tf",
+            (thumbnails, "function"),
+            line(events, "lambda_function {"),
+        ),
+        (
+            worker,
+            "aws_lambda_function_url.worker",
+            "url.tf",
+            (worker, "function"),
+            at(url, "aws_lambda_function_url.worker"),
+        ),
+        *(
+            (
+                worker,
+                f"aws_apigatewayv2_route.{name}",
+                "api.tf",
+                (worker, "function"),
+                at(api, f"aws_apigatewayv2_route.{name}"),
+            )
+            for name in ("list_jobs", "health", "admin")
+        ),
+        *(
+            (
+                worker,
+                f"{esm}.{name}",
+                "events.tf",
+                (worker, "function"),
+                at(events, f"{esm}.{name}"),
+            )
+            for name in ("jobs", "clicks", "carts", "payments", "invoices")
+        ),
+        (
+            worker,
+            "aws_s3_bucket_notification.uploads",
+            "events.tf",
+            (worker, "function"),
+            line(events, "lambda_function {", after="images/"),
+        ),
+        (
+            worker,
+            "aws_sns_topic_subscription.alerts",
+            "events.tf",
+            (worker, "function"),
+            at(events, "aws_sns_topic_subscription.alerts"),
+        ),
+        (
+            worker,
+            "aws_cloudwatch_event_target.nightly",
+            "events.tf",
+            (worker, "function"),
+            at(events, "aws_cloudwatch_event_target.nightly"),
+        ),
+    ]
+    # The authorization a trigger carries is located in the trigger's file too.
+    get_order = next(t for t in function(app, fn_api).triggers if t.name.endswith("get_order"))
+    assert get_order.origin is not None and get_order.auth is not None
+    assert get_order.origin.locate(get_order.auth.pointer) == Location(
+        PurePosixPath("tf/entrypoints/api.tf"),
+        "/resource/aws_api_gateway_method/get_order/authorization",
+        line(api, '"COGNITO_USER_POOLS"'),
+        line(api, '"COGNITO_USER_POOLS"'),
+    )
+
+
+def test_trigger_on_a_module_function_carries_the_callers_file() -> None:
+    app, _ = load("modules", "app")
+    invoices = function(app, "module.invoices.aws_lambda_function.this")
+    assert invoices.origin.path == PurePosixPath("tf/modules/modules/function/main.tf")
+    [url] = invoices.triggers
+    shown = PurePosixPath("tf/modules/app/main.tf")
+    assert url.origin == Origin(
+        shown, invoices.origin.resource, "function", "/resource/aws_lambda_function_url/invoices"
+    )
+    first = line(FIXTURES / "modules" / "app" / "main.tf", 'resource "aws_lambda_function_url"')
+    assert url.origin.locate(url.pointer) == Location(shown, url.pointer, first, first + 3)
+
+
+def test_values_carry_the_file_they_are_written_in() -> None:
+    app, _ = load("orders")
+    variables = FIXTURES / "orders" / "variables.tf"
+    main = FIXTURES / "orders" / "main.tf"
+    assert [
+        (
+            v.name,
+            v.origin and (v.origin.path, v.origin.pointer),
+            v.origin and v.origin.locate(v.pointer),
+        )
+        for v in app.values
+    ] == [
+        (
+            "local.log_group",
+            (PurePosixPath("tf/orders/main.tf"), "/locals/log_group"),
+            Location(
+                PurePosixPath("tf/orders/main.tf"),
+                "/locals/log_group",
+                line(main, "log_group  ="),
+                line(main, "log_group  ="),
+            ),
+        ),
+        (
+            "local.table_name",
+            (PurePosixPath("tf/orders/main.tf"), "/locals/table_name"),
+            Location(
+                PurePosixPath("tf/orders/main.tf"),
+                "/locals/table_name",
+                line(main, "table_name ="),
+                line(main, "table_name ="),
+            ),
+        ),
+        (
+            "var.db_password",
+            (PurePosixPath("tf/orders/variables.tf"), "/variable/db_password"),
+            Location(
+                PurePosixPath("tf/orders/variables.tf"),
+                "/variable/db_password/default",
+                line(variables, '"Tr0ub4dor&3-orders"'),
+                line(variables, '"Tr0ub4dor&3-orders"'),
+            ),
+        ),
+        (
+            "var.prefix",
+            (PurePosixPath("tf/orders/variables.tf"), "/variable/prefix"),
+            Location(
+                PurePosixPath("tf/orders/variables.tf"),
+                "/variable/prefix/default",
+                line(variables, '"orders"'),
+                line(variables, '"orders"'),
+            ),
+        ),
+    ]
+    assert {(v.origin.resource, v.origin.resource_type) for v in app.values if v.origin} == {
+        ("orders", "terraform")
+    }
+    # A stage variable, and a module's variable default, in their own files.
+    app, _ = load("entrypoints")
+    [stage] = app.values
+    api = FIXTURES / "entrypoints" / "api.tf"
+    secret = line(api, "sk_live_")
+    assert stage.origin is not None
+    assert stage.origin.locate(stage.pointer) == Location(
+        PurePosixPath("tf/entrypoints/api.tf"), stage.pointer, secret, secret
+    )
+    app, _ = load("modules", "app")
+    runtime = next(v for v in app.values if v.name == "module.invoices.var.runtime")
+    shown = PurePosixPath("tf/modules/modules/function/variables.tf")
+    assert runtime.origin is not None and runtime.origin.path == shown
+    default = line(
+        FIXTURES / "modules" / "modules" / "function" / "variables.tf",
+        "default",
+        'variable "runtime"',
+    )
+    assert runtime.origin.locate(runtime.pointer) == Location(
+        shown, runtime.pointer, default, default
+    )
+
+
+def test_origin_only_where_the_file_differs(tmp_path: Path) -> None:
+    (tmp_path / "function.tf").write_text(
+        """
+resource "aws_iam_role" "r" {
+  name = "r"
+}
+resource "aws_lambda_function" "f" {
+  function_name = "f"
+  role          = aws_iam_role.r.arn
+}
+resource "aws_lambda_function_url" "same_file" {
+  function_name      = aws_lambda_function.f.function_name
+  authorization_type = "AWS_IAM"
+}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "wiring.tf").write_text(
+        """
+resource "aws_iam_policy_attachment" "shared" {
+  name       = "shared"
+  roles      = [aws_iam_role.r.name]
+  policy_arn = "arn:aws:iam::123456789012:policy/elsewhere"
+}
+
+resource "aws_iam_role_policy" "inline" {
+  role   = aws_iam_role.r.id
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sqs:*", Resource = "*" }] })
+}
+
+resource "aws_sqs_queue" "q" {
+  name = "q"
+}
+
+resource "aws_lambda_event_source_mapping" "q" {
+  event_source_arn = aws_sqs_queue.q.arn
+  function_name    = aws_lambda_function.f.arn
+}
+""",
+        encoding="utf-8",
+    )
+    app, errors = load_terraform(
+        tmp_path,
+        PurePosixPath("t"),
+        [tmp_path / "function.tf", tmp_path / "wiring.tf"],
+        max_bytes=BIG,
+    )
+    assert errors == []
+    [fn] = app.functions
+    wiring = PurePosixPath("t/wiring.tf")
+    assert [(t.name, t.origin) for t in fn.triggers] == [
+        ("aws_lambda_function_url.same_file", None),
+        (
+            "aws_lambda_event_source_mapping.q",
+            Origin(
+                wiring,
+                "aws_lambda_function.f",
+                "function",
+                "/resource/aws_lambda_event_source_mapping/q",
+            ),
+        ),
+    ]
+    sqs = fn.triggers[1]
+    assert sqs.origin is not None
+    assert sqs.origin.locate(sqs.pointer) == Location(wiring, sqs.pointer, 17, 20)
+    grants = role_of(fn).grants
+    assert [(g.name, g.pointer, g.origin) for g in grants] == [
+        (
+            "aws_iam_role_policy.inline",
+            "/resource/aws_iam_role_policy/inline/policy",
+            Origin(wiring, "aws_iam_role.r", "role", "/resource/aws_iam_role_policy/inline"),
+        ),
+        (
+            "arn:aws:iam::123456789012:policy/elsewhere",
+            "/resource/aws_iam_policy_attachment/shared/policy_arn",
+            Origin(wiring, "aws_iam_role.r", "role", "/resource/aws_iam_policy_attachment/shared"),
+        ),
+    ]
+    assert [g.origin.locate(g.pointer).start_line for g in grants if g.origin] == [10, 5]
+
+
+def test_plan_leaves_origins_unset() -> None:
+    path = FIXTURES / "plan" / "orders.tfplan.json"
+    app = load_terraform_plan(path, PurePosixPath("plan.json"), max_bytes=BIG)
+    [fn] = app.functions
+    assert fn.triggers and all(t.origin is None for t in fn.triggers)
+    assert role_of(fn).grants and all(g.origin is None for g in role_of(fn).grants)
+    assert app.values and all(v.origin is None for v in app.values)
+
+
+def test_unknown_attachment_finding_points_at_the_attachments_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lambdashield.config import Config
+    from lambdashield.engine import scan
+
+    monkeypatch.chdir(FIXTURES.parents[2])
+    report = scan(["tests/fixtures/terraform/orders"], Config(select=("LS-IAM-013",)))
+    assert report.errors == ()
+    policies = FIXTURES / "orders" / "policies.tf"
+    arn = line(policies, "NoSuchManagedPolicyForTests")
+    found = [
+        (f.rule.id, f.location, f.resource, f.resource_type)
+        for f in report.findings
+        if "NoSuchManagedPolicyForTests" in f.message
+    ]
+    assert found == [
+        (
+            "LS-IAM-013",
+            Location(
+                PurePosixPath("tests/fixtures/terraform/orders/policies.tf"),
+                "/resource/aws_iam_role_policy_attachment/unknown_managed/policy_arn",
+                arn,
+                arn,
+            ),
+            "aws_lambda_function.orders",
+            "function",
         )
     ]
 

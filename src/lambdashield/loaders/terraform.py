@@ -787,6 +787,15 @@ class _Linker:
                 return self.function_names.get(match.group(1))
         return None
 
+    def written_in(self, view: _View, owner: str, owner_type: str) -> Origin | None:
+        """The file `view` is written in, when it is not the file of its owner (a function,
+        a role): `None` otherwise, which the model reads as "the owner's file". A plan is
+        one file, so everything in it is `None`."""
+        home = self.views.get(owner)
+        if home is not None and home.path == view.path:
+            return None
+        return Origin(view.path, owner, owner_type, view.pointer, view.lines)
+
     def same(self, a: Any, b: Any) -> bool:
         if isinstance(a, _Attr) and isinstance(b, _Attr):
             return a.address == b.address
@@ -840,23 +849,26 @@ class _Linker:
                         name if isinstance(name, str) else view.address,
                         view.at("policy"),
                         self.policy(view, "policy", view.address),
+                        self.written_in(view, role.address, "role"),
                     )
                 )
         for view in self.by_type["aws_iam_role_policy_attachment"]:
             role = self.target(view.get("role"), ("aws_iam_role",))
             if role is not None:
-                grant = self.attached(view, view.get("policy_arn"), view.at("policy_arn"))
+                grant = self.attached(view, view.get("policy_arn"), view.at("policy_arn"), role)
                 found[role.address].append(grant)
         for view in self.by_type["aws_iam_policy_attachment"]:
             roles = view.get("roles")
             for item in roles if isinstance(roles, list) else []:
                 role = self.target(item, ("aws_iam_role",))
                 if role is not None:
-                    grant = self.attached(view, view.get("policy_arn"), view.at("policy_arn"))
+                    grant = self.attached(view, view.get("policy_arn"), view.at("policy_arn"), role)
                     found[role.address].append(grant)
         return found
 
-    def attached(self, view: _View, arn: Any, pointer: str) -> Grant:
+    def attached(self, view: _View, arn: Any, pointer: str, role: _View) -> Grant:
+        """The policy `arn` attached to `role`, the attachment written in `view` at `pointer`."""
+        where = self.written_in(view, role.address, "role")
         policy = self.target(arn, ("aws_iam_policy",))
         if policy is not None:
             return Grant(
@@ -864,12 +876,14 @@ class _Linker:
                 policy.address,
                 pointer,
                 self.policy(policy, "policy", policy.address),
+                where,
             )
         text = _as_string(arn) or ""
         if _MANAGED_PREFIX.match(text):
             origin = Origin(view.path, view.address, "policy", pointer, view.lines)
-            return Grant(GrantSource.AWS_MANAGED, text, pointer, _managed_policy(text, origin))
-        return Grant(GrantSource.CUSTOMER_MANAGED, text, pointer, None)
+            document = _managed_policy(text, origin)
+            return Grant(GrantSource.AWS_MANAGED, text, pointer, document, where)
+        return Grant(GrantSource.CUSTOMER_MANAGED, text, pointer, None, where)
 
     def role(self, view: _View, attached: dict[str, list[Grant]]) -> Role:
         cached = self.roles.get(view.address)
@@ -888,7 +902,7 @@ class _Linker:
             )
         arns = view.get("managed_policy_arns")
         for i, arn in enumerate(arns if isinstance(arns, list) else []):
-            grants.append(self.attached(view, arn, f"{view.at('managed_policy_arns')}/{i}"))
+            grants.append(self.attached(view, arn, f"{view.at('managed_policy_arns')}/{i}", view))
         grants.extend(attached.get(view.address, ()))
         role = Role(
             Origin(view.path, view.address, "role", view.pointer, view.lines), tuple(grants)
@@ -900,12 +914,16 @@ class _Linker:
 
     def triggers(self) -> dict[str, list[Trigger]]:
         found: dict[str, list[Trigger]] = defaultdict(list)
-        for fn, trigger in self._triggers():
+        for fn, view, trigger in self._triggers():
             if fn is not None:
+                where = self.written_in(view, fn, "function")
+                if where is not None:
+                    trigger = dataclasses.replace(trigger, origin=where)
                 found[fn].append(trigger)
         return found
 
-    def _triggers(self) -> Iterator[tuple[str | None, Trigger]]:
+    def _triggers(self) -> Iterator[tuple[str | None, _View, Trigger]]:
+        """Each trigger, the function it invokes and the resource (or block) it is written in."""
         yield from self._function_urls()
         yield from self._rest_methods()
         yield from self._http_routes()
@@ -916,6 +934,7 @@ class _Linker:
                 topic = _as_string(view.get("topic_arn")) or ""
                 yield (
                     self.function_of(view.get("endpoint")),
+                    view,
                     Trigger(TriggerKind.SNS, topic, view.pointer, view.address),
                 )
         for view in self.by_type["aws_cloudwatch_event_target"]:
@@ -927,12 +946,14 @@ class _Linker:
             )
             yield (
                 self.function_of(view.get("arn")),
+                view,
                 Trigger(kind, source or "", view.pointer, view.address),
             )
         for view in self.by_type["aws_scheduler_schedule"]:
             for block in view.blocks("target"):
                 yield (
                     self.function_of(block.get("arn")),
+                    view,
                     Trigger(
                         TriggerKind.SCHEDULE,
                         _as_string(view.get("schedule_expression")) or "",
@@ -941,7 +962,7 @@ class _Linker:
                     ),
                 )
 
-    def _function_urls(self) -> Iterator[tuple[str | None, Trigger]]:
+    def _function_urls(self) -> Iterator[tuple[str | None, _View, Trigger]]:
         for view in self.by_type["aws_lambda_function_url"]:
             value = view.get("authorization_type")
             kind = {"NONE": AuthKind.NONE, "AWS_IAM": AuthKind.IAM}.get(
@@ -955,7 +976,7 @@ class _Linker:
             trigger = Trigger(
                 TriggerKind.FUNCTION_URL, "function URL", view.pointer, view.address, auth
             )
-            yield (self.function_of(view.get("function_name")), trigger)
+            yield (self.function_of(view.get("function_name")), view, trigger)
 
     def _rest_path(self, value: Any, depth: int = 0) -> str | None:
         view = self.target(value, ("aws_api_gateway_resource",))
@@ -967,7 +988,7 @@ class _Linker:
         parent = self._rest_path(view.get("parent_id"), depth + 1) if depth < 32 else None
         return f"{parent if parent is not None else '/?'}/{part}".replace("//", "/")
 
-    def _rest_methods(self) -> Iterator[tuple[str | None, Trigger]]:
+    def _rest_methods(self) -> Iterator[tuple[str | None, _View, Trigger]]:
         methods = self.by_type["aws_api_gateway_method"]
         for integration in self.by_type["aws_api_gateway_integration"]:
             fn = self.function_of(integration.get("uri"))
@@ -1007,10 +1028,11 @@ class _Linker:
                 source = f"{verb} {path if path else '/'}" if path is not None else verb
                 yield (
                     fn,
+                    method,
                     Trigger(TriggerKind.API_REST, source, method.pointer, method.address, auth),
                 )
 
-    def _http_routes(self) -> Iterator[tuple[str | None, Trigger]]:
+    def _http_routes(self) -> Iterator[tuple[str | None, _View, Trigger]]:
         for route in self.by_type["aws_apigatewayv2_route"]:
             integration = next(
                 (
@@ -1048,16 +1070,17 @@ class _Linker:
                 route.address,
                 auth,
             )
-            yield (fn, trigger)
+            yield (fn, route, trigger)
         for api in self.by_type["aws_apigatewayv2_api"]:
             if api.has("target"):
                 auth = Authorization(AuthKind.NONE, "quick-create API has no authorization")
                 yield (
                     self.function_of(api.get("target")),
+                    api,
                     Trigger(TriggerKind.API_HTTP, "$default", api.at("target"), api.address, auth),
                 )
 
-    def _event_sources(self) -> Iterator[tuple[str | None, Trigger]]:
+    def _event_sources(self) -> Iterator[tuple[str | None, _View, Trigger]]:
         kinds = {
             "aws_sqs_queue": TriggerKind.SQS,
             "aws_kinesis_stream": TriggerKind.KINESIS,
@@ -1087,10 +1110,11 @@ class _Linker:
                 kind, text = TriggerKind.KAFKA, "self-managed Kafka"
             yield (
                 self.function_of(view.get("function_name")),
+                view,
                 Trigger(kind, text or "", view.pointer, view.address),
             )
 
-    def _notifications(self) -> Iterator[tuple[str | None, Trigger]]:
+    def _notifications(self) -> Iterator[tuple[str | None, _View, Trigger]]:
         for view in self.by_type["aws_s3_bucket_notification"]:
             bucket = view.get("bucket")
             source = _as_string(bucket) or ""
@@ -1102,6 +1126,7 @@ class _Linker:
                 )
                 yield (
                     self.function_of(block.get("lambda_function_arn")),
+                    block,
                     Trigger(TriggerKind.S3, source, block.pointer, view.address, filters=filters),
                 )
 
@@ -1231,21 +1256,33 @@ class _Linker:
             if self.target(other.get("bucket"), ("aws_s3_bucket",)) is bucket
         ]
 
-    def stage_values(self) -> list[TemplateValue]:
+    def stage_values(self, application: Origin) -> list[TemplateValue]:
+        """Stage variables; each carries its file unless that is `application`'s own (a plan)."""
         found: list[TemplateValue] = []
         for kind in ("aws_api_gateway_stage", "aws_api_gateway_deployment"):
             for view in self.by_type[kind]:
                 variables = view.get("variables")
-                if isinstance(variables, dict):
-                    found.extend(
-                        TemplateValue(
-                            "stage-variable",
-                            f"{view.address}.variables.{name}",
-                            _plain(value),
-                            f"{view.at('variables')}/{escape_pointer(name)}",
-                        )
-                        for name, value in variables.items()
+                if not isinstance(variables, dict):
+                    continue
+                where = None
+                if view.path != application.path:
+                    where = Origin(
+                        view.path,
+                        application.resource,
+                        application.resource_type,
+                        view.pointer,
+                        view.lines,
                     )
+                found.extend(
+                    TemplateValue(
+                        "stage-variable",
+                        f"{view.address}.variables.{name}",
+                        _plain(value),
+                        f"{view.at('variables')}/{escape_pointer(name)}",
+                        origin=where,
+                    )
+                    for name, value in variables.items()
+                )
         return found
 
     def link(self, code_uri: Callable[[_View], str]) -> dict[str, Any]:
@@ -1540,9 +1577,10 @@ def load_terraform(
         return ""
 
     linked = linker.link(code_uri)
-    values = _variable_values(loader) + linker.stage_values()
+    origin = Origin(display, display.name or display.as_posix(), "terraform")
+    values = _variable_values(loader, origin) + linker.stage_values(origin)
     application = Application(
-        origin=Origin(display, display.name or display.as_posix(), "terraform"),
+        origin=origin,
         functions=linked["functions"],
         roles=linked["roles"],
         permissions=linked["permissions"],
@@ -1558,7 +1596,14 @@ def _hcl_blocks(view: _View) -> list[Block]:
     return view.block.blocks if isinstance(view, _HclView) else []
 
 
-def _variable_values(loader: _HclLoader) -> list[TemplateValue]:
+def _variable_values(loader: _HclLoader, application: Origin) -> list[TemplateValue]:
+    """Variable defaults and locals, each with the file it is written in: the application's
+    origin is the folder, never a file."""
+
+    def written_in(file: HclFile, pointer: str) -> Origin:
+        resource, kind = application.resource, application.resource_type
+        return Origin(file.path, resource, kind, pointer, file.lines)
+
     found: dict[tuple[PurePosixPath, str], TemplateValue] = {}
     for module in loader.modules:
         for name, (block, file) in module.variables.items():
@@ -1574,6 +1619,7 @@ def _variable_values(loader: _HclLoader) -> list[TemplateValue]:
                     value,
                     pointer,
                     no_echo=block.attributes.get("sensitive") is True,
+                    origin=written_in(file, block.pointer),
                 ),
             )
         for name, (expr, file, pointer) in module.locals.items():
@@ -1581,7 +1627,13 @@ def _variable_values(loader: _HclLoader) -> list[TemplateValue]:
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 found.setdefault(
                     (file.path, pointer),
-                    TemplateValue("local", f"{module.key}local.{name}", value, pointer),
+                    TemplateValue(
+                        "local",
+                        f"{module.key}local.{name}",
+                        value,
+                        pointer,
+                        origin=written_in(file, pointer),
+                    ),
                 )
     return [found[k] for k in sorted(found)]
 
@@ -1820,9 +1872,10 @@ def load_terraform_plan(path: Path, display: PurePosixPath, *, max_bytes: int) -
                     no_echo=spec.get("sensitive") is True,
                 )
             )
-    values.extend(linker.stage_values())
+    origin = Origin(display, display.name, "terraform-plan", lines=plan.lines)
+    values.extend(linker.stage_values(origin))
     return Application(
-        origin=Origin(display, display.name, "terraform-plan", lines=plan.lines),
+        origin=origin,
         functions=linked["functions"],
         roles=linked["roles"],
         permissions=linked["permissions"],
