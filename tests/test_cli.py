@@ -58,24 +58,66 @@ def test_example_findings_as_json() -> None:
     code, out = run("scan", str(EXAMPLE), "--format", "json")
     assert code == 1
     report = json.loads(out)
-    found = {(f["rule_id"], f["location"]["pointer"]) for f in report["findings"]}
+    found = {
+        (f["rule_id"], f["location"]["path"].split("orders-service/")[1], f["location"]["pointer"])
+        for f in report["findings"]
+    }
     assert found == {
-        ("LS-IAM-002", "/Statement/0/Action"),
-        ("LS-IAM-005", "/Statement/0/Action"),
-        ("LS-IAM-007", "/Statement/0/Action"),
-        ("LS-IAM-005", "/Statement/1/Action/0"),
-        ("LS-IAM-003", "/Statement/1/Resource"),
-        ("LS-IAM-005", "/Statement/2/Action/0"),
-        ("LS-IAM-005", "/Statement/2/Action/1"),
-        ("LS-IAM-009", "/Statement/3/Action/1"),
-        ("LS-IAM-004", "/Statement/4/Action/0"),
-        ("LS-IAM-011", "/Statement/4/Action/0"),
-        ("LS-IAM-003", "/Statement/4/Resource"),
+        ("LS-API-001", "serverless.yml", "/functions/notify/url"),
+        (
+            "LS-API-001",
+            "template.yaml",
+            "/Resources/ReceiptsFunction/Properties/FunctionUrlConfig/AuthType",
+        ),
+        ("LS-API-002", "serverless.yml", "/functions/notify/events/0/http"),
+        ("LS-API-002", "template.yaml", "/Resources/OrdersFunction/Properties/Events/CreateOrder"),
+        ("LS-FN-001", "serverless.yml", "/provider/runtime"),
+        ("LS-FN-001", "template.yaml", "/Globals/Function/Runtime"),
+        ("LS-FN-003", "template.yaml", "/Resources/ReceiptsFunction"),
+        ("LS-FN-004", "template.yaml", "/Resources/ReceiptsFunction/Properties/Events/Uploaded"),
+        ("LS-IAM-002", "policies/orders-function-policy.json", "/Statement/0/Action"),
+        ("LS-IAM-002", "serverless.yml", "/provider/iam/role/statements/0/Action"),
+        ("LS-IAM-003", "policies/orders-function-policy.json", "/Statement/1/Resource"),
+        ("LS-IAM-003", "policies/orders-function-policy.json", "/Statement/4/Resource"),
+        (
+            "LS-IAM-003",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Policies/1/S3CrudPolicy/Statement/0/Resource/0",
+        ),
+        ("LS-IAM-004", "policies/orders-function-policy.json", "/Statement/4/Action/0"),
+        ("LS-IAM-005", "policies/orders-function-policy.json", "/Statement/0/Action"),
+        ("LS-IAM-005", "policies/orders-function-policy.json", "/Statement/1/Action/0"),
+        ("LS-IAM-005", "policies/orders-function-policy.json", "/Statement/2/Action/0"),
+        ("LS-IAM-005", "policies/orders-function-policy.json", "/Statement/2/Action/1"),
+        (
+            "LS-IAM-005",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Policies/1/S3CrudPolicy/Statement/0/Action/0",
+        ),
+        (
+            "LS-IAM-005",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Policies/1/S3CrudPolicy/Statement/0/Action/3",
+        ),
+        ("LS-IAM-007", "policies/orders-function-policy.json", "/Statement/0/Action"),
+        ("LS-IAM-007", "serverless.yml", "/provider/iam/role/statements/0/Action"),
+        (
+            "LS-IAM-007",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Policies/1/S3CrudPolicy/Statement/0/Action/5",
+        ),
+        ("LS-IAM-009", "policies/orders-function-policy.json", "/Statement/3/Action/1"),
+        ("LS-IAM-011", "policies/orders-function-policy.json", "/Statement/4/Action/0"),
+        (
+            "LS-SEC-001",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Environment/Variables/PAYMENT_API_KEY",
+        ),
     }
     assert report["errors"] == []
     assert {n["path"].rsplit("/", 1)[-1] for n in report["not_analysed"]} == {"requirements.txt"}
-    assert report["summary"]["files"] == 2
-    assert report["summary"]["functions"] == 1
+    assert report["summary"]["files"] == 3
+    assert report["summary"]["functions"] == 3
 
 
 def test_clean_policy_exits_zero(tmp_path: Path) -> None:
@@ -166,7 +208,9 @@ def test_sarif_output_file(tmp_path: Path) -> None:
 def test_rules_and_explain() -> None:
     code, out = run("rules")
     assert code == 0
-    assert out.splitlines()[0].split()[:2] == ["LS-IAM-001", "critical"]
+    listed = {line.split()[0]: line.split()[1] for line in out.splitlines()}
+    assert listed["LS-IAM-001"] == "critical"
+    assert listed["LS-API-001"] == "high"
     code, out = run("explain", "ls-iam-002")
     assert code == 0
     assert out.startswith("# LS-IAM-002: Policy allows every action of a service")

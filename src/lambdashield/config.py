@@ -40,6 +40,10 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_files: int = 100_000
+    public_routes: tuple[str, ...] = ()
+    """Routes meant to be public (`GET /health`): `LS-API-002` leaves them alone."""
+    runtime_warning_days: int = 180
+    """How long before a runtime's deprecation date `LS-FN-001` starts warning."""
     policies_only: bool = False
     """Treat every given file as an IAM policy (`lambdashield policy check`)."""
     source: Path | None = None
@@ -98,6 +102,8 @@ _KEYS = (
     "exclude",
     "per-file-ignores",
     "max-file-size",
+    "public-routes",
+    "runtime-warning-days",
 )
 
 
@@ -132,6 +138,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
     size = table.get("max-file-size", DEFAULT_MAX_FILE_BYTES)
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise ConfigError(f"{path}: 'max-file-size' must be a positive number of bytes")
+    warning_days = table.get("runtime-warning-days", 180)
+    if not isinstance(warning_days, int) or isinstance(warning_days, bool) or warning_days < 0:
+        raise ConfigError(f"{path}: 'runtime-warning-days' must be a whole number of days")
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"{path}: 'baseline' must be a path")
@@ -144,5 +153,7 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         exclude=strings("exclude"),
         per_file_ignores={k: tuple(v) for k, v in per_file.items()},
         max_file_bytes=size,
+        public_routes=strings("public-routes"),
+        runtime_warning_days=warning_days,
         source=path,
     )

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdashield import __version__
-from lambdashield.checks import ALL_RULES, Hit, Rule, subjects
+from lambdashield.checks import ALL_RULES, Hit, Rule, Settings, subjects
 from lambdashield.config import Config
 from lambdashield.errors import ConfigError, LoaderError
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
@@ -127,7 +127,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
         if terraform:
             _load_terraform(str(given), terraform, config, loaded)
 
-    findings = _check(loaded, rules)
+    findings = _check(loaded, rules, config)
     findings = [f for f in findings if f.severity.rank >= config.min_severity.rank]
     findings = [f for f in findings if not _ignored_for_file(f, config)]
     before = len(findings)
@@ -223,12 +223,17 @@ def _add(loaded: _Loaded, application: Application, problems: Sequence[ScanError
     loaded.errors.extend(problems)
 
 
-def _check(loaded: _Loaded, rules: Sequence[Rule[Any]]) -> list[Finding]:
+def _check(loaded: _Loaded, rules: Sequence[Rule[Any]], config: Config) -> list[Finding]:
     by_scope: dict[type[Any], list[Rule[Any]]] = defaultdict(list)
     for r in rules:
         by_scope[r.scope].append(r)
     findings: list[Finding] = []
-    for scope, subject, locate in subjects(loaded.documents, loaded.applications):
+    settings = Settings(
+        public_routes=config.public_routes, runtime_warning_days=config.runtime_warning_days
+    )
+    for scope, subject, locate in subjects(
+        loaded.documents, loaded.applications, settings=settings
+    ):
         for r in by_scope.get(scope, ()):
             try:
                 findings.extend(_finding(r.meta, locate(hit.pointer), hit) for hit in r(subject))

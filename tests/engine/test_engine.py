@@ -51,8 +51,8 @@ def test_selection_by_prefix() -> None:
         "LS-IAM-012",
         "LS-IAM-013",
     ]
-    with pytest.raises(ConfigError, match="unknown rule or prefix 'LS-FN'"):
-        selected_rules(["LS-FN"], [])
+    with pytest.raises(ConfigError, match="unknown rule or prefix 'LS-NOPE'"):
+        selected_rules(["LS-NOPE"], [])
 
 
 def test_inline_suppressions_need_a_reason() -> None:

@@ -9,23 +9,26 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from lambdashield.checks import iam
+from lambdashield.checks import api, functions, iam, secrets
 from lambdashield.checks._iam_view import PolicyView
 from lambdashield.checks._rule import Hit, Rule
+from lambdashield.checks.functions import ApplicationView, FunctionView, Settings
 from lambdashield.iam_catalogue import Catalogue
 from lambdashield.model import (
     Application,
+    Bucket,
     Grant,
     GrantSource,
     Origin,
+    Permission,
     PolicyDocument,
     Role,
     RuleMeta,
 )
 
-__all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "rule_by_id", "subjects"]
+__all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "Settings", "rule_by_id", "subjects"]
 
-ALL_RULES: tuple[Rule[Any], ...] = (*iam.RULES,)
+ALL_RULES: tuple[Rule[Any], ...] = (*api.RULES, *functions.RULES, *iam.RULES, *secrets.RULES)
 
 _BY_ID = {r.meta.id: r for r in ALL_RULES}
 
@@ -46,30 +49,40 @@ def subjects(
     documents: Sequence[PolicyDocument],
     applications: Sequence[Application] = (),
     catalogue: Catalogue | None = None,
+    settings: Settings | None = None,
 ) -> Iterator[tuple[type[Any], Any, Locator]]:
     """Every object a rule can run over, with its type and how to locate its hits."""
     for document in documents:
         yield PolicyView, PolicyView(document, catalogue), _fixed(document.origin)
     for application in applications:
-        yield from _application_subjects(application, catalogue)
+        yield from _application_subjects(application, catalogue, settings or Settings())
 
 
 def _application_subjects(
-    application: Application, catalogue: Catalogue | None
+    application: Application, catalogue: Catalogue | None, settings: Settings
 ) -> Iterator[tuple[type[Any], Any, Locator]]:
+    whole = ApplicationView(application, settings)
+    yield ApplicationView, whole, whole.locate
+    for function in application.functions:
+        view = FunctionView(function, application, settings)
+        yield FunctionView, view, view.locate
+    for permission in application.permissions:
+        yield Permission, permission, _fixed(permission.origin)
+    for bucket in application.buckets:
+        yield Bucket, bucket, _fixed(bucket.origin)
     used_roles = set()
     for function in application.functions:
         role = function.role
         if role is not None:
             used_roles.add(role.origin.resource)
-            view = _permissions(role, function.origin, catalogue)
-            if view is not None:
-                yield PolicyView, view, view.locate
+            held = _permissions(role, function.origin, catalogue)
+            if held is not None:
+                yield PolicyView, held, held.locate
     for role in application.roles:
         if role.origin.resource not in used_roles:
-            view = _permissions(role, role.origin, catalogue)
-            if view is not None:
-                yield PolicyView, view, view.locate
+            held = _permissions(role, role.origin, catalogue)
+            if held is not None:
+                yield PolicyView, held, held.locate
 
 
 # What Lambda itself needs to run a function (write its logs, attach it to a VPC). Every
