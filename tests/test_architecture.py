@@ -20,7 +20,7 @@ ALLOWED = {
     "reporters": {"model"},
     "config": {"model", "errors"},
     "engine": {"model", "errors", "iam_catalogue", "loaders", "advisories", "checks", "config"},
-    "cli": {"model", "errors", "engine", "config", "checks", "reporters"},
+    "cli": {"model", "errors", "engine", "config", "checks", "reporters", "advisories"},
 }
 
 

@@ -54,6 +54,8 @@ def _run(
     baseline: str | None,
     config_file: str | None,
     policies_only: bool,
+    db: str | None = None,
+    fail_on_missing_db: bool | None = None,
 ) -> NoReturn:
     from lambdashield.config import Config, find_config, load_config
     from lambdashield.engine import scan
@@ -69,6 +71,8 @@ def _run(
             fail_on=Severity.parse(fail_on) if fail_on else None,
             baseline=Path(baseline) if baseline else None,
             policies_only=policies_only or None,
+            db=Path(db) if db else None,
+            fail_on_missing_db=fail_on_missing_db,
         )
         report = scan(list(paths), config)
         _write(report, fmt, output)
@@ -127,6 +131,21 @@ _config = click.option(
 @_ignore
 @_baseline
 @_config
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    help="Advisory store to check dependencies against [default: in the user cache].",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Never use the network (scans never do; kept for scripts that say so).",
+)
+@click.option(
+    "--fail-on-missing-db/--no-fail-on-missing-db",
+    default=None,
+    help="Exit 2 when dependencies cannot be checked for lack of advisories [default: on].",
+)
 def scan_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -136,8 +155,12 @@ def scan_command(
     ignore: tuple[str, ...],
     baseline: str | None,
     config_file: str | None,
+    db: str | None,
+    offline: bool,
+    fail_on_missing_db: bool | None,
 ) -> None:
     """Scan serverless projects (default: the current directory)."""
+    del offline  # a scan reads only local files and the local advisory store
     _run(
         paths or (".",),
         fmt=fmt,
@@ -148,6 +171,8 @@ def scan_command(
         baseline=baseline,
         config_file=config_file,
         policies_only=False,
+        db=db,
+        fail_on_missing_db=fail_on_missing_db,
     )
 
 
@@ -185,6 +210,15 @@ def policy_check(
         config_file=config_file,
         policies_only=True,
     )
+
+
+def _register_db() -> None:
+    from lambdashield.advisories.cli import db_group
+
+    main.add_command(db_group)
+
+
+_register_db()
 
 
 @main.command("rules")

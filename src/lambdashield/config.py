@@ -40,6 +40,12 @@ class Config:
     per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_files: int = 100_000
+    db: Path | None = None
+    """The advisory store; `None` is the default one in the user cache directory."""
+    advisory_max_age_days: int = 7
+    fail_on_missing_db: bool = True
+    """Fail the scan (exit 2) when dependencies cannot be checked: no store, a stale one, or
+    one without the ecosystem. Off, the dependency files are listed as not checked."""
     public_routes: tuple[str, ...] = ()
     """Routes meant to be public (`GET /health`): `LS-API-002` leaves them alone."""
     runtime_warning_days: int = 180
@@ -104,6 +110,9 @@ _KEYS = (
     "max-file-size",
     "public-routes",
     "runtime-warning-days",
+    "db",
+    "advisory-max-age-days",
+    "fail-on-missing-db",
 )
 
 
@@ -141,6 +150,15 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
     warning_days = table.get("runtime-warning-days", 180)
     if not isinstance(warning_days, int) or isinstance(warning_days, bool) or warning_days < 0:
         raise ConfigError(f"{path}: 'runtime-warning-days' must be a whole number of days")
+    max_age = table.get("advisory-max-age-days", 7)
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age <= 0:
+        raise ConfigError(f"{path}: 'advisory-max-age-days' must be a positive number of days")
+    fail_missing = table.get("fail-on-missing-db", True)
+    if not isinstance(fail_missing, bool):
+        raise ConfigError(f"{path}: 'fail-on-missing-db' must be true or false")
+    db = table.get("db")
+    if db is not None and not isinstance(db, str):
+        raise ConfigError(f"{path}: 'db' must be a path")
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"{path}: 'baseline' must be a path")
@@ -153,6 +171,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         exclude=strings("exclude"),
         per_file_ignores={k: tuple(v) for k, v in per_file.items()},
         max_file_bytes=size,
+        db=(path.parent / db) if db else None,
+        advisory_max_age_days=max_age,
+        fail_on_missing_db=fail_missing,
         public_routes=strings("public-routes"),
         runtime_warning_days=warning_days,
         source=path,

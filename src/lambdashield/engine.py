@@ -11,20 +11,25 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdashield import __version__
+from lambdashield.advisories.store import AdvisoryStore, default_store_path
 from lambdashield.checks import ALL_RULES, Hit, Rule, Settings, subjects
 from lambdashield.config import Config
-from lambdashield.errors import ConfigError, LoaderError
+from lambdashield.errors import AdvisoryError, ConfigError, LoaderError
+from lambdashield.loaders._deps import DependencyFile
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
 from lambdashield.loaders.cloudformation import is_template, load_template, resources_to_model
 from lambdashield.loaders.discover import Candidate, Kind, discover, display_path
+from lambdashield.loaders.npm_deps import load_node_modules, load_npm_file
 from lambdashield.loaders.policies import is_policy, policy_from_json
+from lambdashield.loaders.python_deps import load_python_file, load_site_packages
 from lambdashield.loaders.serverless import UnsupportedProvider, load_serverless
 from lambdashield.loaders.terraform import (
     is_terraform_plan,
@@ -34,6 +39,7 @@ from lambdashield.loaders.terraform import (
 )
 from lambdashield.model import (
     Application,
+    DependencySet,
     Finding,
     Origin,
     PolicyDocument,
@@ -95,6 +101,7 @@ class _Loaded:
 
     documents: list[PolicyDocument] = field(default_factory=list)
     applications: list[Application] = field(default_factory=list)
+    dependency_sets: list[DependencySet] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     skipped: list[SkippedInput] = field(default_factory=list)
@@ -127,7 +134,13 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
         if terraform:
             _load_terraform(str(given), terraform, config, loaded)
 
-    findings = _check(loaded, rules, config)
+    _included(loaded)
+    store = _advisories(loaded, config)
+    try:
+        findings = _check(loaded, rules, config, store)
+    finally:
+        if store is not None:
+            store.close()
     findings = [f for f in findings if f.severity.rank >= config.min_severity.rank]
     findings = [f for f in findings if not _ignored_for_file(f, config)]
     before = len(findings)
@@ -149,6 +162,66 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     )
 
 
+def _root(given: str) -> Path:
+    root = Path(given)
+    return root if root.is_dir() else root.parent
+
+
+_DEPENDENCY_LOADERS: dict[Kind, Callable[[Candidate, str, Config], DependencyFile]] = {
+    Kind.PYTHON_DEPENDENCIES: lambda found, given, config: load_python_file(
+        found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
+    ),
+    Kind.NPM_DEPENDENCIES: lambda found, given, config: load_npm_file(
+        found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
+    ),
+    Kind.SITE_PACKAGES: lambda found, _given, _config: load_site_packages(
+        found.path, found.display
+    ),
+    Kind.NODE_MODULES: lambda found, _given, _config: load_node_modules(found.path, found.display),
+}
+
+
+def _advisories(loaded: _Loaded, config: Config) -> AdvisoryStore | None:
+    """The advisory store, when dependencies need one, and a plain word when it cannot
+    check them all: never a silent "no known vulnerabilities"."""
+    used = {d.ecosystem for s in loaded.dependency_sets for d in s.dependencies}
+    if not used:
+        return None
+    path = config.db or default_store_path()
+    store: AdvisoryStore | None = None
+    try:
+        store = AdvisoryStore(path)
+        status = store.status(max_age=timedelta(days=config.advisory_max_age_days))
+        missing = sorted(e for e in used if not status.covers(e))
+        stale = sorted(e.name for e in status.ecosystems if e.stale and e.name in used)
+        problem = (
+            f"the advisory store {path} has no {' or '.join(missing)} advisories; run "
+            "`lambdashield db sync` or `lambdashield db import PATH`"
+            if missing
+            else f"the {' and '.join(stale)} advisories in {path} are older than "
+            f"{config.advisory_max_age_days} days; run `lambdashield db sync`"
+            if stale
+            else None
+        )
+    except AdvisoryError as exc:
+        problem = str(exc)
+    if problem is not None:
+        if config.fail_on_missing_db:
+            loaded.errors.append(ScanError(PurePosixPath(path.as_posix()), problem))
+        else:
+            loaded.skipped.extend(
+                SkippedInput(s.origin.path, f"not checked for known vulnerabilities: {problem}")
+                for s in loaded.dependency_sets
+            )
+    return store
+
+
+def _included(loaded: _Loaded) -> None:
+    """A requirements file another one includes with `-r` is read there, not twice."""
+    included = {path for s in loaded.dependency_sets for path in s.includes}
+    loaded.dependency_sets = [s for s in loaded.dependency_sets if s.origin.path not in included]
+
+
 def _load_serverless(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
     root = Path(given)
     try:
@@ -168,6 +241,10 @@ def _load(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None
     try:
         if found.kind is Kind.JSON:
             _load_json(found, config, loaded)
+        elif found.kind in _DEPENDENCY_LOADERS:
+            result = _DEPENDENCY_LOADERS[found.kind](found, given, config)
+            loaded.dependency_sets.extend(result.sets)
+            loaded.errors.extend(result.errors)
         elif found.kind is Kind.SERVERLESS:
             _load_serverless(found, given, config, loaded)
         elif found.kind is Kind.TEMPLATE:
@@ -223,7 +300,9 @@ def _add(loaded: _Loaded, application: Application, problems: Sequence[ScanError
     loaded.errors.extend(problems)
 
 
-def _check(loaded: _Loaded, rules: Sequence[Rule[Any]], config: Config) -> list[Finding]:
+def _check(
+    loaded: _Loaded, rules: Sequence[Rule[Any]], config: Config, store: AdvisoryStore | None
+) -> list[Finding]:
     by_scope: dict[type[Any], list[Rule[Any]]] = defaultdict(list)
     for r in rules:
         by_scope[r.scope].append(r)
@@ -232,7 +311,11 @@ def _check(loaded: _Loaded, rules: Sequence[Rule[Any]], config: Config) -> list[
         public_routes=config.public_routes, runtime_warning_days=config.runtime_warning_days
     )
     for scope, subject, locate in subjects(
-        loaded.documents, loaded.applications, settings=settings
+        loaded.documents,
+        loaded.applications,
+        settings=settings,
+        dependency_sets=loaded.dependency_sets,
+        store=store,
     ):
         for r in by_scope.get(scope, ()):
             try:
@@ -246,7 +329,7 @@ def _check(loaded: _Loaded, rules: Sequence[Rule[Any]], config: Config) -> list[
 
 
 def _finding(meta: RuleMeta, origin: Origin, hit: Hit) -> Finding:
-    severity, message = meta.severity, hit.message
+    severity, message = hit.severity or meta.severity, hit.message
     if hit.lowered_because:
         severity = severity.lowered()
         message = f"{message} (severity lowered: {hit.lowered_because})"

@@ -91,8 +91,12 @@ def test_every_rule_has_fixtures_and_every_fixture_a_rule() -> None:
             stray = [
                 p.name
                 for p in folder.iterdir()
-                if p.suffix not in SUFFIXES
-                or not (p.stem in ("positive", "negative", "expected") or p.match("negative-*"))
+                # Dependency rules keep real project folders as their fixtures.
+                if not (p.is_dir() and p.name in ("positive", "negative"))
+                and (
+                    p.suffix not in SUFFIXES
+                    or not (p.stem in ("positive", "negative", "expected") or p.match("negative-*"))
+                )
             ]
             assert stray == [], f"{folder.name}: unexpected fixture files"
 

@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from lambdashield.checks import api, functions, iam, secrets
+from lambdashield.advisories.store import AdvisoryStore
+from lambdashield.checks import api, dependencies, functions, iam, secrets
+from lambdashield.checks._deps_view import DependencyView
 from lambdashield.checks._iam_view import PolicyView
 from lambdashield.checks._rule import Hit, Rule
 from lambdashield.checks.functions import ApplicationView, FunctionView, Settings
@@ -17,6 +19,7 @@ from lambdashield.iam_catalogue import Catalogue
 from lambdashield.model import (
     Application,
     Bucket,
+    DependencySet,
     Grant,
     GrantSource,
     Origin,
@@ -28,7 +31,13 @@ from lambdashield.model import (
 
 __all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "Settings", "rule_by_id", "subjects"]
 
-ALL_RULES: tuple[Rule[Any], ...] = (*api.RULES, *functions.RULES, *iam.RULES, *secrets.RULES)
+ALL_RULES: tuple[Rule[Any], ...] = (
+    *api.RULES,
+    *dependencies.RULES,
+    *functions.RULES,
+    *iam.RULES,
+    *secrets.RULES,
+)
 
 _BY_ID = {r.meta.id: r for r in ALL_RULES}
 
@@ -50,10 +59,14 @@ def subjects(
     applications: Sequence[Application] = (),
     catalogue: Catalogue | None = None,
     settings: Settings | None = None,
+    dependency_sets: Sequence[DependencySet] = (),
+    store: AdvisoryStore | None = None,
 ) -> Iterator[tuple[type[Any], Any, Locator]]:
     """Every object a rule can run over, with its type and how to locate its hits."""
     for document in documents:
         yield PolicyView, PolicyView(document, catalogue), _fixed(document.origin)
+    for found in dependency_sets:
+        yield DependencyView, DependencyView(found, store), _fixed(found.origin)
     for application in applications:
         yield from _application_subjects(application, catalogue, settings or Settings())
 

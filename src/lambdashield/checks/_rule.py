@@ -26,6 +26,9 @@ class Hit:
     message: str
     evidence: str
     """The stable part of the message (action names, ARN); it feeds the fingerprint."""
+    severity: Severity | None = None
+    """Replaces the rule's default when the evidence carries its own (an advisory's CVSS
+    score); `lowered_because` still lowers it a step."""
     lowered_because: str | None = None
     """Why this hit is less severe than the rule's default (a restricting condition); the
     engine lowers the severity one step and says why in the message."""

@@ -15,12 +15,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from lambdashield.loaders.npm_deps import NPM_FILE
+from lambdashield.loaders.python_deps import PYTHON_FILE
 from lambdashield.model import ScanError, SkippedInput
 
 __all__ = ["Candidate", "Kind", "discover", "display_path"]
 
 SKIPPED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox"}
+    {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".tox", ".nox"}
     | {".mypy_cache", ".ruff_cache", ".pytest_cache", ".serverless", ".terraform"}
 )
 
@@ -32,6 +34,14 @@ class Kind(enum.Enum):
     """A YAML CloudFormation or SAM template."""
     SERVERLESS = "serverless"
     """A Serverless Framework `serverless.yml|yaml|json`."""
+    PYTHON_DEPENDENCIES = "python-dependencies"
+    """A requirements file, `pyproject.toml`, `Pipfile` or a Python lockfile."""
+    NPM_DEPENDENCIES = "npm-dependencies"
+    """`package.json` or an npm, Yarn or pnpm lockfile."""
+    SITE_PACKAGES = "site-packages"
+    """A folder of installed Python distributions (`*.dist-info`): a build or a layer."""
+    NODE_MODULES = "node-modules"
+    """An installed `node_modules` tree."""
     TERRAFORM = "terraform"
     """A `*.tf` file; the engine loads each root module folder as one application."""
 
@@ -46,13 +56,6 @@ class Candidate:
 _NOT_YET = (
     (re.compile(r"serverless\.(ts|js|cjs|mjs)$"), "serverless.ts/js is code and is never run"),
     (re.compile(r"zappa_settings\.(json|ya?ml|toml)$"), "Zappa projects are not analysed"),
-    (
-        re.compile(
-            r"(requirements.*\.txt|poetry\.lock|Pipfile(\.lock)?|uv\.lock|pylock\..*toml"
-            r"|package\.json|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$"
-        ),
-        "dependency files are not analysed yet",
-    ),
 )
 _SERVERLESS = re.compile(r"serverless\.(ya?ml|json)")
 _NOT_POLICY_JSON = frozenset(
@@ -102,6 +105,11 @@ def discover(
             yield ScanError(display_path(given, rel), f"cannot list directory: {exc.strerror}")
             continue
         subdirs = []
+        if any(e.name.endswith((".dist-info", ".egg-info")) for e in entries):
+            # Installed distributions: read their metadata as one set, never their code.
+            seen += 1
+            yield Candidate(Path(directory), display_path(given, rel), Kind.SITE_PACKAGES)
+            continue
         for entry in entries:
             rel_path = rel / entry.name
             shown = display_path(given, rel_path)
@@ -117,7 +125,10 @@ def discover(
                     # The target is inside the root, so it is scanned under its real name.
                     continue
             if is_dir:
-                if entry.name not in SKIPPED_DIRS:
+                if entry.name == "node_modules":
+                    seen += 1
+                    yield Candidate(Path(entry.path), shown, Kind.NODE_MODULES)
+                elif entry.name not in SKIPPED_DIRS:
                     subdirs.append((Path(entry.path), rel_path))
                 continue
             if not entry.is_file():
@@ -153,7 +164,11 @@ def _classify(
             yield SkippedInput(shown, reason)
             return
     lower = name.lower()
-    if _SERVERLESS.fullmatch(name):
+    if PYTHON_FILE.fullmatch(name):
+        yield Candidate(path, shown, Kind.PYTHON_DEPENDENCIES)
+    elif NPM_FILE.fullmatch(name):
+        yield Candidate(path, shown, Kind.NPM_DEPENDENCIES)
+    elif _SERVERLESS.fullmatch(name):
         yield Candidate(path, shown, Kind.SERVERLESS)
     elif lower.endswith(".tf"):
         yield Candidate(path, shown, Kind.TERRAFORM)
