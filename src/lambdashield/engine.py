@@ -11,32 +11,20 @@ import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdashield import __version__
-from lambdashield.advisories.store import AdvisoryStore, default_store_path
 from lambdashield.checks import ALL_RULES, Hit, Rule, Settings, subjects
 from lambdashield.config import Config
 from lambdashield.errors import AdvisoryError, ConfigError, LoaderError
-from lambdashield.loaders._deps import DependencyFile
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
-from lambdashield.loaders.cloudformation import is_template, load_template, resources_to_model
 from lambdashield.loaders.discover import Candidate, Kind, discover, display_path
-from lambdashield.loaders.npm_deps import load_node_modules, load_npm_file
 from lambdashield.loaders.policies import is_policy, policy_from_json
-from lambdashield.loaders.python_deps import load_python_file, load_site_packages
-from lambdashield.loaders.serverless import UnsupportedProvider, load_serverless
-from lambdashield.loaders.terraform import (
-    is_terraform_plan,
-    load_terraform,
-    load_terraform_plan,
-    root_module_folders,
-)
 from lambdashield.model import (
     Application,
     DependencySet,
@@ -49,6 +37,10 @@ from lambdashield.model import (
     SkippedInput,
     Suppression,
 )
+
+if TYPE_CHECKING:
+    from lambdashield.advisories.store import AdvisoryStore
+    from lambdashield.loaders._deps import DependencyFile
 
 __all__ = ["apply_suppressions", "fingerprint", "scan", "selected_rules"]
 
@@ -167,18 +159,36 @@ def _root(given: str) -> Path:
     return root if root.is_dir() else root.parent
 
 
-_DEPENDENCY_LOADERS: dict[Kind, Callable[[Candidate, str, Config], DependencyFile]] = {
-    Kind.PYTHON_DEPENDENCIES: lambda found, given, config: load_python_file(
-        found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
-    ),
-    Kind.NPM_DEPENDENCIES: lambda found, given, config: load_npm_file(
-        found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
-    ),
-    Kind.SITE_PACKAGES: lambda found, _given, _config: load_site_packages(
-        found.path, found.display
-    ),
-    Kind.NODE_MODULES: lambda found, _given, _config: load_node_modules(found.path, found.display),
-}
+# Loaders are imported where they are used: a scan of policy files should not pay for
+# the YAML, HCL, SQLite and packaging machinery it never touches (`lambdashield policy
+# check` has a 0.3 s start-up budget).
+
+
+def _dependencies(found: Candidate, given: str, config: Config) -> DependencyFile:
+    if found.kind is Kind.PYTHON_DEPENDENCIES:
+        from lambdashield.loaders.python_deps import load_python_file
+
+        return load_python_file(
+            found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
+        )
+    if found.kind is Kind.NPM_DEPENDENCIES:
+        from lambdashield.loaders.npm_deps import load_npm_file
+
+        return load_npm_file(
+            found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
+        )
+    if found.kind is Kind.SITE_PACKAGES:
+        from lambdashield.loaders.python_deps import load_site_packages
+
+        return load_site_packages(found.path, found.display)
+    from lambdashield.loaders.npm_deps import load_node_modules
+
+    return load_node_modules(found.path, found.display)
+
+
+_DEPENDENCY_KINDS = frozenset(
+    {Kind.PYTHON_DEPENDENCIES, Kind.NPM_DEPENDENCIES, Kind.SITE_PACKAGES, Kind.NODE_MODULES}
+)
 
 
 def _advisories(loaded: _Loaded, config: Config) -> AdvisoryStore | None:
@@ -187,6 +197,8 @@ def _advisories(loaded: _Loaded, config: Config) -> AdvisoryStore | None:
     used = {d.ecosystem for s in loaded.dependency_sets for d in s.dependencies}
     if not used:
         return None
+    from lambdashield.advisories.store import AdvisoryStore, default_store_path
+
     path = config.db or default_store_path()
     store: AdvisoryStore | None = None
     try:
@@ -223,6 +235,8 @@ def _included(loaded: _Loaded) -> None:
 
 
 def _load_serverless(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
+    from lambdashield.loaders.serverless import UnsupportedProvider, load_serverless
+
     root = Path(given)
     try:
         application, problems = load_serverless(
@@ -241,13 +255,15 @@ def _load(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None
     try:
         if found.kind is Kind.JSON:
             _load_json(found, config, loaded)
-        elif found.kind in _DEPENDENCY_LOADERS:
-            result = _DEPENDENCY_LOADERS[found.kind](found, given, config)
+        elif found.kind in _DEPENDENCY_KINDS:
+            result = _dependencies(found, given, config)
             loaded.dependency_sets.extend(result.sets)
             loaded.errors.extend(result.errors)
         elif found.kind is Kind.SERVERLESS:
             _load_serverless(found, given, config, loaded)
         elif found.kind is Kind.TEMPLATE:
+            from lambdashield.loaders.cloudformation import load_template
+
             application, problems = load_template(
                 found.path, found.display, max_bytes=config.max_file_bytes
             )
@@ -260,6 +276,8 @@ def _load_terraform(
     given: str, found: Sequence[Candidate], config: Config, loaded: _Loaded
 ) -> None:
     """Each Terraform root module folder, with its local modules, is one application."""
+    from lambdashield.loaders.terraform import load_terraform, root_module_folders
+
     root = Path(given)
     if root.is_file():
         root = root.parent
@@ -280,18 +298,22 @@ def _load_json(found: Candidate, config: Config, loaded: _Loaded) -> None:
     if is_policy(data):
         origin = Origin(found.display, found.display.name, "policy", "", JsonLines(text))
         loaded.documents.append(policy_from_json(data, origin))
-    elif is_terraform_plan(data) and not config.policies_only:
+        return
+    if config.policies_only:
+        kind = "object without Statement" if isinstance(data, dict) else type(data).__name__
+        raise LoaderError(found.display, f"not an IAM policy document (JSON {kind})", 1)
+    from lambdashield.loaders.cloudformation import is_template, resources_to_model
+    from lambdashield.loaders.terraform import is_terraform_plan, load_terraform_plan
+
+    if is_terraform_plan(data):
         _add(
             loaded,
             load_terraform_plan(found.path, found.display, max_bytes=config.max_file_bytes),
             [],
         )
-    elif is_template(data) and not config.policies_only:
+    elif is_template(data):
         application, problems = resources_to_model(data, found.display, JsonLines(text))
         _add(loaded, application, problems)
-    elif config.policies_only:
-        kind = "object without Statement" if isinstance(data, dict) else type(data).__name__
-        raise LoaderError(found.display, f"not an IAM policy document (JSON {kind})", 1)
 
 
 def _add(loaded: _Loaded, application: Application, problems: Sequence[ScanError]) -> None:

@@ -53,10 +53,8 @@ class Action(NamedTuple):
     resource_types: tuple[str, ...]
     """Resource types the action can be scoped to; empty means it only takes `*`."""
     condition_keys: tuple[str, ...]
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.service}:{self.name}"
+    full_name: str
+    """`dynamodb:GetItem`: built once, as rules compare and sort by it constantly."""
 
     @property
     def scopable(self) -> bool:
@@ -181,6 +179,7 @@ class _Service:
                 )
                 + tuple(r["name"] for r in raw["resourceTypes"] if not r["required"] and r["name"]),
                 condition_keys=tuple(raw["conditionKeys"]),
+                full_name=f"{self.prefix}:{raw['name']}",
             )
             self._actions[lower_name] = found
         return found

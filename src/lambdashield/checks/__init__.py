@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lambdashield.advisories.store import AdvisoryStore
 from lambdashield.checks import api, dependencies, functions, iam, secrets
 from lambdashield.checks._deps_view import DependencyView
 from lambdashield.checks._iam_view import PolicyView
@@ -28,6 +27,9 @@ from lambdashield.model import (
     Role,
     RuleMeta,
 )
+
+if TYPE_CHECKING:
+    from lambdashield.advisories.store import AdvisoryStore
 
 __all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "Settings", "rule_by_id", "subjects"]
 

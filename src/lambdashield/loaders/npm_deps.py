@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lambdashield.errors import LoaderError
+from lambdashield.loaders import _names
 from lambdashield.loaders._deps import RESOURCE_TYPE, DependencyFile, LineMap
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
 from lambdashield.loaders._yaml import load_yaml
@@ -29,10 +30,7 @@ from lambdashield.model import Dependency, DependencySet, Origin, ScanError
 __all__ = ["NPM_FILE", "load_node_modules", "load_npm_file"]
 
 ECOSYSTEM = "npm"
-NPM_FILE = re.compile(
-    r"package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml"
-)
-"""File names `load_npm_file` reads."""
+NPM_FILE = _names.NPM_FILE
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock")
 MAX_INSTALLED = 200_000
 _EXACT = re.compile(r"=?v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")

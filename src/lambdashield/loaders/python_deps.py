@@ -33,6 +33,7 @@ from packaging.utils import (
 )
 
 from lambdashield.errors import LoaderError
+from lambdashield.loaders import _names
 from lambdashield.loaders._deps import (
     RESOURCE_TYPE,
     DependencyFile,
@@ -55,11 +56,7 @@ __all__ = [
 ]
 
 ECOSYSTEM = "PyPI"
-PYTHON_FILE = re.compile(
-    r"requirements.*\.txt|pyproject\.toml|Pipfile|Pipfile\.lock|poetry\.lock|uv\.lock"
-    r"|pylock(\.[^.]+)?\.toml|pdm\.lock"
-)
-"""File names `load_python_file` reads."""
+PYTHON_FILE = _names.PYTHON_FILE
 _LOCKFILES = ("poetry.lock", "uv.lock", "pdm.lock", "pylock.toml", "Pipfile.lock")
 MAX_INCLUDE_DEPTH = 16
 MAX_METADATA_BYTES = 1024 * 1024
