@@ -434,7 +434,7 @@ def test_decorator_keeps_the_handlers_identity(shared_dir: Path) -> None:
     assert answer["statusCode"] == 204
 
 
-def test_default_audit_is_one_json_line_on_stdout(
+def test_default_audit_is_one_redacted_json_line_on_stdout(
     shared_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(guard_module, "_cold_start", True)
@@ -445,14 +445,19 @@ def test_default_audit_is_one_json_line_on_stdout(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     first, second = (json.loads(line) for line in lines)
+    # Written by the redacting AuditLogger, which adds its own level/type and context keys.
     assert set(first) == {
         "timestamp",
+        "level",
+        "type",
         "function",
         "request_id",
         "source",
         "outcome",
         "duration_ms",
+        "remaining_time_ms",
         "cold_start",
+        "log_group",
         "status",
     }
     assert first["function"] == "orders"

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
     from typing import Any
 
+    from .audit_log import AuditLogger
     from .options import BatchOptions, HttpOptions, S3Options
 
     Handler = Callable[[Any, Any], Any]
@@ -66,11 +67,18 @@ _MAX_FRAMES = 64
 _cold_start = True
 
 
-def write_audit_line(record: dict[str, object]) -> None:
-    """The default audit sink: one compact JSON line on stdout (CloudWatch Logs)."""
-    import json
+_default_logger: AuditLogger | None = None
 
-    sys.stdout.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+
+def write_audit_line(record: dict[str, object]) -> None:
+    """The default audit sink: one JSON line on stdout (CloudWatch Logs), written by an
+    `AuditLogger`, so every field beyond the invocation's own metadata is redacted."""
+    global _default_logger
+    if _default_logger is None:
+        from .audit_log import AuditLogger
+
+        _default_logger = AuditLogger()
+    _default_logger.record(record)
 
 
 class _Config:
