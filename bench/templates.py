@@ -6,8 +6,7 @@ Generates, in a temporary folder, one input per format:
   with an API event, an environment, a policy template and an inline policy;
 - ``serverless/serverless.yml``: a Serverless Framework service with as many functions, each
   with an ``http`` event, an environment and per-function IAM statements;
-- ``terraform/``: a Terraform root module with 300 functions (from ``templates_tf.py`` when
-  it is present).
+- ``terraform/``: a Terraform root module with 300 functions (``templates_tf.generate``).
 
 Each tool scans each folder as a user would (``lambdashield scan DIR --format json``,
 ``checkov -d DIR --quiet --compact -o json``), from its own venv under ``bench/.venvs``;
@@ -120,8 +119,12 @@ def terraform_tree(folder: Path) -> bool:
     if spec is None or spec.loader is None or not Path(spec.origin or "").is_file():
         return False
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while defined
     spec.loader.exec_module(module)
-    writer: Callable[[Path, int], object] | None = getattr(module, "write_tree", None)
+    # templates_tf.py names its writer `generate(folder, functions)`.
+    writer: Callable[[Path, int], object] | None = getattr(
+        module, "write_tree", getattr(module, "generate", None)
+    )
     if writer is None:
         return False
     writer(folder, 300)

@@ -19,8 +19,28 @@ ALLOWED = {
     "checks": {"model", "errors", "iam_catalogue", "loaders", "advisories"},
     "reporters": {"model"},
     "config": {"model", "errors"},
-    "engine": {"model", "errors", "iam_catalogue", "loaders", "advisories", "checks", "config"},
-    "cli": {"model", "errors", "engine", "config", "checks", "reporters", "advisories"},
+    "risk": {"model"},
+    "engine": {
+        "model",
+        "errors",
+        "iam_catalogue",
+        "loaders",
+        "advisories",
+        "checks",
+        "config",
+        "risk",
+    },
+    "policygen": {"model", "errors", "iam_catalogue", "loaders", "checks", "config"},
+    "cli": {
+        "model",
+        "errors",
+        "engine",
+        "config",
+        "checks",
+        "reporters",
+        "advisories",
+        "policygen",
+    },
 }
 
 

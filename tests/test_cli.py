@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -65,6 +66,16 @@ def test_example_findings_as_json(tmp_path: Path) -> None:
         for f in report["findings"]
     }
     assert found == {
+        (
+            "LS-IAM-101",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Policies/0/DynamoDBCrudPolicy",
+        ),
+        (
+            "LS-IAM-101",
+            "template.yaml",
+            "/Resources/OrdersFunction/Properties/Policies/1/S3CrudPolicy",
+        ),
         ("LS-DEP-003", "src/requirements.txt", "/boto3"),
         ("LS-DEP-003", "src/requirements.txt", "/requests"),
         ("LS-DEP-004", "src/requirements.txt", ""),
@@ -247,3 +258,138 @@ def test_console_script_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"lambdashield, version {__version__}\n"
+
+
+# --- Reports people read, and a place in every pipeline ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "start"), [("markdown", "### lambdashield: "), ("html", "<!DOCTYPE html>")]
+)
+def test_markdown_and_html_formats(tmp_path: Path, fmt: str, start: str) -> None:
+    missing = str(tmp_path / "no-store.sqlite3")
+    code, out = run("scan", str(EXAMPLE), "--format", fmt, "--db", missing)
+    assert code == 1
+    assert out.startswith(start)
+    assert "sk_live_" not in out  # the example's secret never reaches a report
+
+
+def test_baseline_create_then_only_new_findings(tmp_path: Path) -> None:
+    policy = write(tmp_path / "admin.json", ADMIN)
+    baseline = tmp_path / "base.json"
+    code, out = run("baseline", "create", str(tmp_path), "-o", str(baseline))
+    assert code == 0
+    assert out == f"wrote 1 fingerprint to {baseline}\n"
+    data = json.loads(baseline.read_text(encoding="utf-8"))
+    assert [f["rule_id"] for f in data["findings"]] == ["LS-IAM-001"]
+    # The statement moves down the file: its lines change, its fingerprint does not.
+    policy.write_text("\n\n\n" + json.dumps(ADMIN, indent=8), encoding="utf-8")
+    code, out = run("scan", str(tmp_path), "--format", "json", "--baseline", str(baseline))
+    assert code == 0
+    assert json.loads(out)["summary"]["baselined"] == 1
+    # A new finding is reported, alone.
+    write(tmp_path / "more.json", ADMIN)
+    code, out = run("scan", str(tmp_path), "--format", "json", "--baseline", str(baseline))
+    assert code == 1
+    assert [f["location"]["path"] for f in json.loads(out)["findings"]] == [f"{tmp_path}/more.json"]
+
+
+def test_baseline_create_ignores_the_configured_baseline(tmp_path: Path) -> None:
+    write(tmp_path / "admin.json", ADMIN)
+    old = tmp_path / "old.json"
+    assert run("baseline", "create", str(tmp_path), "-o", str(old))[0] == 0
+    (tmp_path / ".lambdashield.toml").write_text('baseline = "old.json"\n', encoding="utf-8")
+    new = tmp_path / "new.json"
+    code, out = run("baseline", "create", str(tmp_path), "-o", str(new))
+    assert code == 0 and out.startswith("wrote 1 fingerprint")
+
+
+def test_baseline_create_fails_closed_on_errors(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"Statement": [', encoding="utf-8")
+    code, out = run("baseline", "create", str(tmp_path), "-o", str(tmp_path / "b.json"))
+    assert code == 2
+    assert "broken.json" in out and "could not be analysed" in out
+
+
+def test_init_writes_every_setting_commented_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    from lambdashield.config import _KEYS, Config, load_config
+
+    code, out = run("init", str(tmp_path))
+    assert code == 0
+    written = tmp_path / ".lambdashield.toml"
+    text = written.read_text(encoding="utf-8")
+    for key in _KEYS:
+        if key == "per-file-ignores":
+            assert "# [per-file-ignores]\n" in text
+        else:
+            assert f"\n# {key} = " in text, key
+    # Commented out, the file means the defaults; uncommented, every example is valid.
+    assert replace_source(load_config(written)) == Config()
+    active = tmp_path / "active" / ".lambdashield.toml"
+    active.parent.mkdir()
+    active.write_text(
+        "\n".join(
+            line[2:] if line.startswith("# ") and ("=" in line or line.startswith("# [")) else line
+            for line in text.splitlines()
+        ),
+        encoding="utf-8",
+    )
+    load_config(active)
+    before = text
+    code, out = run("init", str(tmp_path))
+    assert code == 2 and "already exists; not overwritten" in out
+    assert written.read_text(encoding="utf-8") == before
+
+
+def replace_source(config: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(config, source=None)
+
+
+def test_init_refuses_to_shadow_pyproject_settings(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.lambdashield]\nfail-on = "low"\n')
+    code, out = run("init", str(tmp_path))
+    assert code == 2 and "[tool.lambdashield]" in out
+    assert not (tmp_path / ".lambdashield.toml").exists()
+
+
+def test_progress_and_timings_only_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import lambdashield.cli as cli
+    import lambdashield.engine as engine
+
+    policy = write(tmp_path / "admin.json", ADMIN)
+    _code, out = run("scan", str(policy))
+    assert "lambdashield: 1 finding" not in out  # not a terminal: no timings
+
+    real_scan = engine.scan
+
+    def slow_scan(paths: Any, config: Any) -> Any:
+        time.sleep(0.3)
+        return real_scan(paths, config)
+
+    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "PROGRESS_AFTER", 0.05)
+    monkeypatch.setattr(engine, "scan", slow_scan)
+    result = CliRunner().invoke(main, ["scan", str(policy)], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stdout.count("LS-IAM-001") == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "lambdashield: 1 finding, 0 errors in 1 file and 0 functions; scanned in "
+    )
+    assert last.endswith(" s")
+
+
+def test_errors_raised_in_the_scan_thread_reach_the_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lambdashield.cli as cli
+
+    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
+    code, out = run("scan", str(tmp_path), "--select", "LS-NOPE")
+    assert code == 2 and "unknown rule or prefix 'LS-NOPE'" in out

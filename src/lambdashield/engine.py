@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from lambdashield import __version__
 from lambdashield.checks import ALL_RULES, Hit, Rule, Settings, subjects
+from lambdashield.checks.dependencies import known_vulnerabilities
+from lambdashield.checks.least_privilege import CodePermissions
 from lambdashield.config import Config
 from lambdashield.errors import AdvisoryError, ConfigError, LoaderError
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
@@ -37,6 +39,7 @@ from lambdashield.model import (
     SkippedInput,
     Suppression,
 )
+from lambdashield.risk import source_lines, summarise
 
 if TYPE_CHECKING:
     from lambdashield.advisories.store import AdvisoryStore
@@ -98,6 +101,8 @@ class _Loaded:
     errors: list[ScanError] = field(default_factory=list)
     skipped: list[SkippedInput] = field(default_factory=list)
     files: int = 0
+    roots: dict[PurePosixPath, Path] = field(default_factory=dict)
+    """The scanned folder each application came from: handler code is read inside it only."""
 
 
 def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
@@ -105,6 +110,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     baseline = _read_baseline(config.baseline) if config.baseline else frozenset()
     loaded = _Loaded()
     for given in paths:
+        first = len(loaded.applications)
         terraform: list[Candidate] = []
         for found in discover(
             str(given),
@@ -125,11 +131,21 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
                 _load(found, str(given), config, loaded)
         if terraform:
             _load_terraform(str(given), terraform, config, loaded)
+        for application in loaded.applications[first:]:
+            loaded.roots.setdefault(application.origin.path, _root(str(given)))
 
     _included(loaded)
+    if loaded.dependency_sets and loaded.applications:
+        from lambdashield.loaders.handler_imports import trace_imports
+        from lambdashield.loaders.link import link_dependencies
+
+        loaded.dependency_sets = trace_imports(
+            loaded.applications, link_dependencies(loaded.applications, loaded.dependency_sets)
+        )
     store = _advisories(loaded, config)
     try:
         findings = _check(loaded, rules, config, store)
+        vulnerabilities = known_vulnerabilities(loaded.dependency_sets, store)
     finally:
         if store is not None:
             store.close()
@@ -139,6 +155,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     findings = apply_suppressions(findings, loaded.suppressions)
     suppressed = before - len(findings)
     before = len(findings)
+    baselined = [f for f in findings if f.fingerprint in baseline]
     findings = [f for f in findings if f.fingerprint not in baseline]
     errors = loaded.errors
     return ScanReport(
@@ -151,6 +168,11 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
         suppressed=suppressed,
         baselined=before - len(findings),
         version=__version__,
+        function_risks=summarise(loaded.applications, findings),
+        dependency_sets=tuple(loaded.dependency_sets),
+        vulnerabilities=vulnerabilities,
+        snippets=source_lines(findings, config.max_file_bytes),
+        baselined_findings=tuple(sorted(baselined, key=_finding_order)),
     )
 
 
@@ -177,6 +199,10 @@ def _dependencies(found: Candidate, given: str, config: Config) -> DependencyFil
         return load_npm_file(
             found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
         )
+    if found.kind is Kind.DEPLOYMENT_ZIP:
+        from lambdashield.loaders.deployment_zip import load_deployment_zip
+
+        return load_deployment_zip(found.path, found.display)
     if found.kind is Kind.SITE_PACKAGES:
         from lambdashield.loaders.python_deps import load_site_packages
 
@@ -187,7 +213,13 @@ def _dependencies(found: Candidate, given: str, config: Config) -> DependencyFil
 
 
 _DEPENDENCY_KINDS = frozenset(
-    {Kind.PYTHON_DEPENDENCIES, Kind.NPM_DEPENDENCIES, Kind.SITE_PACKAGES, Kind.NODE_MODULES}
+    {
+        Kind.PYTHON_DEPENDENCIES,
+        Kind.NPM_DEPENDENCIES,
+        Kind.SITE_PACKAGES,
+        Kind.NODE_MODULES,
+        Kind.DEPLOYMENT_ZIP,
+    }
 )
 
 
@@ -338,7 +370,10 @@ def _check(
         settings=settings,
         dependency_sets=loaded.dependency_sets,
         store=store,
+        code_roots=loaded.roots,
     ):
+        if scope is CodePermissions:
+            loaded.errors.extend(subject.extraction.errors)
         for r in by_scope.get(scope, ()):
             try:
                 findings.extend(_finding(r.meta, locate(hit.pointer), hit) for hit in r(subject))

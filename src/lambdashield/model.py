@@ -24,20 +24,27 @@ __all__ = [
     "EnvVar",
     "Finding",
     "Function",
+    "FunctionRisk",
     "Grant",
     "GrantSource",
+    "HandlerImport",
     "Item",
+    "KnownVulnerability",
+    "Layer",
     "Lifecycle",
     "Location",
     "Origin",
     "Permission",
     "PolicyDocument",
+    "PublicAccessBlock",
     "Role",
     "RuleMeta",
     "ScanError",
     "ScanReport",
     "Severity",
     "SkippedInput",
+    "Snippet",
+    "SourceFile",
     "Statement",
     "Suppression",
     "TemplateValue",
@@ -303,6 +310,9 @@ class Authorization:
     api_key_required: bool = False
     pointer: str = ""
     """Where the decision was written; empty when it is a default."""
+    private: bool = False
+    """The route belongs to a private REST API (`EndpointConfiguration: PRIVATE`): it is
+    reachable only through interface VPC endpoints, not from the internet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +332,18 @@ class Trigger:
     origin: Origin | None = None
     """The file the trigger is written in, when not the function's (Terraform spreads a
     function over several files); `pointer` is inside it."""
+    dead_letter: str | None = None
+    """The trigger's own dead-letter queue (an SNS subscription's `RedrivePolicy`, an
+    EventBridge or Scheduler target's `DeadLetterConfig`): it keeps events the service
+    could not deliver to Lambda, not events the function failed to process."""
+    asynchronous: bool | None = None
+    """Overrides `kind.is_async` where the event says how it invokes (Serverless
+    `http: {async: true}`, an integration sending `X-Amz-Invocation-Type: Event`)."""
+
+    @property
+    def is_async(self) -> bool:
+        """Lambda invokes the function asynchronously for this trigger."""
+        return self.kind.is_async if self.asynchronous is None else self.asynchronous
 
 
 class GrantSource(enum.Enum):
@@ -403,6 +425,31 @@ class Permission:
     source_arn: str | None = None
     source_account: str | None = None
     function_url_auth_type: str | None = None
+    principal_org_id: str | None = None
+    """`PrincipalOrgID`: only principals of that AWS Organization may use the permission."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAccessBlock:
+    """S3 Block Public Access settings that apply to a bucket (its own or the account's)."""
+
+    pointer: str
+    """Where the settings are written."""
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    """Public ACLs grant nothing, whatever the bucket's ACL says."""
+    block_public_policy: bool = False
+    """S3 refuses a bucket policy that grants public access."""
+    restrict_public_buckets: bool = False
+    """A public bucket policy lets in only AWS services and the owner account's principals."""
+
+    @property
+    def blocks_acls(self) -> bool:
+        return self.ignore_public_acls
+
+    @property
+    def blocks_policy(self) -> bool:
+        return self.block_public_policy or self.restrict_public_buckets
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,9 +458,12 @@ class Bucket:
     name: str | None = None
     public_read: bool = False
     public_write: bool = False
+    """`public_read` and `public_write` say what the bucket's ACL grants everyone; its
+    policy is in `policy`, and `public_access_block` may override both."""
     policy: PolicyDocument | None = None
     notifies: tuple[str, ...] = ()
     """Logical names of the functions its notifications invoke."""
+    public_access_block: PublicAccessBlock | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,6 +482,16 @@ class TemplateValue:
 
 
 @dataclass(frozen=True, slots=True)
+class Layer:
+    """A Lambda layer defined in the application, and the local folder it is built from."""
+
+    origin: Origin
+    """`resource` is the layer's logical name (CloudFormation ID, Terraform address)."""
+    content_uri: str | None = None
+    """The layer's folder (or zip), relative to the application's folder, when local."""
+
+
+@dataclass(frozen=True, slots=True)
 class Application:
     """Everything one template file (or Terraform folder) describes, linked."""
 
@@ -443,6 +503,23 @@ class Application:
     buckets: tuple[Bucket, ...] = ()
     values: tuple[TemplateValue, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    layers: tuple[Layer, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A handler source file: what it is written in and which functions it serves."""
+
+    path: PurePosixPath
+    """As displayed, like every other path in a report."""
+    language: str
+    """`python`, `javascript` or `typescript`."""
+    functions: tuple[str, ...] = ()
+    """Logical names of the template functions whose handler is in this file; empty for a
+    handler file found without a template."""
+    handlers: tuple[str, ...] = ()
+    """Its entry points (`handler`, `lambda_handler`); a file can serve several functions,
+    each through its own (`Function.handler` names which)."""
 
 
 # --- Dependencies -----------------------------------------------------------------------
@@ -478,6 +555,22 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True)
+class HandlerImport:
+    """A module from outside its own code that a function's handler imports, found by
+    reading the code with `ast` (never by running it)."""
+
+    function: str
+    """Logical name of the function whose handler imports it."""
+    module: str
+    """The module as the import names it (`yaml`, `google.cloud.storage`)."""
+    distributions: tuple[str, ...]
+    """PEP 503 names of the distributions that may provide it (`pyyaml`), best first."""
+    path: PurePosixPath
+    """The file holding the import: the handler or a module of its own it imports."""
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class DependencySet:
     """Everything one manifest, lockfile or installed tree declares."""
 
@@ -500,6 +593,10 @@ class DependencySet:
     python_version: str | None = None
     """The Python version environment markers are evaluated for (the linked functions'
     runtime, e.g. `3.12`); `None` until linked, and then every dependency counts."""
+    imports: tuple[HandlerImport, ...] = ()
+    """What the linked functions' handlers import, once their code has been read."""
+    traced: tuple[str, ...] = ()
+    """The linked functions whose handler code was read; nothing is known of the others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +611,9 @@ class Finding:
     resource_type: str
     fingerprint: str
     """Hash of rule id, path, pointer and evidence; never the line, so it survives edits."""
+    flow: tuple[tuple[int, str], ...] = ()
+    """For code findings: the path from source to sink as `(line, step)` pairs in the
+    finding's file, source first (SARIF `codeFlows`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,6 +647,72 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionRisk:
+    """One function's risk picture, from the model and its findings (`lambdashield.risk`
+    builds it and documents the score; `docs/risk.md` explains it)."""
+
+    function: str
+    path: PurePosixPath
+    line: int | None
+    runtime: str
+    """As written; empty when unknown (a container image, an unresolved value)."""
+    runtime_status: str
+    """`deprecated`, `deprecating soon`, `not flagged` or `unknown`."""
+    entry_points: tuple[str, ...]
+    """Each with its authorisation: `POST /orders (no auth)`, `function URL (AuthType NONE)`."""
+    internet_reachable: bool
+    admin: int = 0
+    privilege_escalation: int = 0
+    exfiltration: int = 0
+    write_all: int = 0
+    """Findings on the function's permissions, per risk (`write_all`: write on `*`)."""
+    secrets: tuple[str, ...] = ()
+    vulnerable_dependencies: int = 0
+    code_findings: int = 0
+    findings: int = 0
+    score: int = 0
+    """The attack path score, 0-99: 25 per condition met (internet, privilege, sink or
+    secret) plus up to 24 for how strongly each holds."""
+    attack_path: tuple[str, ...] = ()
+    """The conditions met, in order: entry, privilege, sink or secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """Lines of one scanned file around its findings, for reports that show code. The
+    engine reads them; lines of secret findings are masked."""
+
+    path: PurePosixPath
+    lines: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownVulnerability:
+    """A published vulnerability (its advisories grouped by alias) that affects one
+    scanned dependency; software bills of materials list these beside the packages."""
+
+    ecosystem: str
+    name: str
+    version: str | None
+    """`None` when only a range is known; `specifier` then holds it."""
+    specifier: str
+    location: Location
+    """The dependency set's file and the dependency's pointer in it."""
+    ids: tuple[str, ...]
+    aliases: tuple[str, ...]
+    summary: str = ""
+    fixed: tuple[str, ...] = ()
+    """Versions that fix it, lowest first."""
+    score: float | None = None
+    """Highest CVSS base score, when an advisory carries a vector."""
+    rating: str | None = None
+    """critical/high/medium/low."""
+    malicious: bool = False
+    reachable: bool | None = None
+    """Whether a linked function's handler imports the package; `None` when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
 class ScanReport:
     findings: tuple[Finding, ...]
     errors: tuple[ScanError, ...]
@@ -558,6 +724,15 @@ class ScanReport:
     suppressed: int = 0
     baselined: int = 0
     version: str = ""
+    function_risks: tuple[FunctionRisk, ...] = ()
+    """Every function's risk picture, highest attack path score first."""
+    snippets: tuple[Snippet, ...] = ()
+    baselined_findings: tuple[Finding, ...] = ()
+    """The findings the baseline hid, for reports that list them apart (PR comments)."""
+    dependency_sets: tuple[DependencySet, ...] = ()
+    """Every dependency set scanned, linked to its functions (the SBOM's components)."""
+    vulnerabilities: tuple[KnownVulnerability, ...] = ()
+    """Every known vulnerability of those dependencies, whatever rules were selected."""
 
     def findings_by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -214,6 +214,8 @@ LOWERED = {
     "LS-API-002": {
         "/Resources/CartFunction/Properties/Events/ViewCart",
         "/Resources/OrdersFunction/Properties/Events/ExportOrders/Properties/Auth/Authorizer",
+        "/Resources/InventoryFunction/Properties/Events/AdjustStock",
+        "/Resources/PrivateStockMethod/Properties/AuthorizationType",
     },
     "LS-API-004": {"/Resources/AllowS3FromBucketOnly"},
     "LS-API-005": {"/Resources/MediaBucketPolicy/Properties/PolicyDocument/Statement/0/Principal"},
@@ -271,3 +273,51 @@ def test_routes_are_named_by_method_and_path() -> None:
     assert any("route `DELETE /orders/{id}` (`DeleteOrder`)" in m for m in messages)
     assert any("route `POST /refunds`" in m for m in messages)
     assert any("route `PUT /payouts/{id}`" in m for m in messages)
+
+
+@pytest.mark.usefixtures("wiring")
+def test_trigger_dead_letter_queue_is_named_not_taken_for_a_destination() -> None:
+    found = by_resource(findings("LS-FN-003"))
+    retry = found["RetryFunction"].message
+    assert "SNS topic `Order`" in retry
+    assert (
+        "the dead-letter queue of SNS topic `Order` keeps only events that could not be "
+        "delivered to Lambda, not those the function failed on"
+    ) in retry
+    audit = found["LegacyAuditFunction"].message
+    assert "EventBridge rule `LegacyAuditRule`" in audit
+    assert "dead-letter queue of EventBridge rule `LegacyAuditRule`" in audit
+    assert "dead-letter queue of" not in found["ScanUploadFunction"].message
+
+
+@pytest.mark.usefixtures("wiring")
+def test_private_routes_say_why_they_are_lowered() -> None:
+    found = {f.location.pointer: f for f in findings("LS-API-002")}
+    for pointer in (
+        "/Resources/InventoryFunction/Properties/Events/AdjustStock",
+        "/Resources/PrivateStockMethod/Properties/AuthorizationType",
+    ):
+        assert "the API is private, reachable only through VPC endpoints" in found[pointer].message
+    public = found["/Resources/CartFunction/Properties/Events/AddItem"].message
+    assert "private" not in public
+
+
+@pytest.mark.usefixtures("wiring")
+def test_public_url_and_its_permission_are_one_finding() -> None:
+    report = scan(
+        [str(FIXTURES / "LS-API-003" / "negative.yaml")],
+        Config(select=("LS-API-001", "LS-API-003")),
+    )
+    assert report.errors == ()
+    assert [(f.rule.id, f.resource, f.location.pointer) for f in report.findings] == [
+        ("LS-API-001", "WebhookFunction", "/Resources/WebhookUrl/Properties/AuthType")
+    ]
+    # Where the permission does more than make the URL work, both are reported.
+    report = scan(
+        [str(FIXTURES / "LS-API-003" / "positive.yaml")],
+        Config(select=("LS-API-001", "LS-API-003")),
+    )
+    assert ("LS-API-003", "WebhookInvokeForEveryone") in {
+        (f.rule.id, f.resource) for f in report.findings
+    }
+    assert ("LS-API-001", "WebhookFunction") in {(f.rule.id, f.resource) for f in report.findings}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path, PurePosixPath
@@ -233,10 +234,48 @@ def permission(**fields: object) -> Permission:
         ({"function_url_auth_type": "AWS_IAM", "action": "lambda:InvokeFunctionUrl"}, False),
         ({"principal": "123456789012"}, False),
         ({"principal": "s3.amazonaws.com"}, False),
+        ({"principal_org_id": "o-a1b2c3d4e5"}, False),
+        ({"principal_org_id": "*"}, True),
+        ({"principal_org_id": ""}, True),
     ],
 )
 def test_permission_open_to_everyone(fields: dict[str, object], reported: bool) -> None:
-    assert bool(list(api.permission_open_to_everyone(permission(**fields)))) is reported
+    app = dataclasses.replace(APP, permissions=(permission(**fields),))
+    assert bool(list(api.permission_open_to_everyone(ApplicationView(app)))) is reported
+
+
+def url_function(auth: AuthKind) -> Function:
+    url = Trigger(TriggerKind.FUNCTION_URL, "function URL", "/u", "Url", Authorization(auth))
+    return function("OrdersFunction", triggers=(url,))
+
+
+@pytest.mark.parametrize(
+    ("auth", "fields", "reported"),
+    [
+        # The permission only makes the URL that LS-API-001 reports work: one finding.
+        (AuthKind.NONE, {}, False),
+        # A URL with IAM auth, or no URL: the permission is the only evidence.
+        (AuthKind.IAM, {}, True),
+        (None, {}, True),
+        # Not only the URL: every AWS account may invoke the function directly.
+        (AuthKind.NONE, {"action": "lambda:InvokeFunction"}, True),
+        (AuthKind.NONE, {"action": "lambda:*"}, True),
+        # Another function's URL.
+        (AuthKind.NONE, {"function": "OtherFunction"}, True),
+        (AuthKind.NONE, {"function": None}, True),
+    ],
+)
+def test_url_permission_is_left_to_the_url_rule(
+    auth: AuthKind | None, fields: dict[str, object], reported: bool
+) -> None:
+    values: dict[str, object] = {
+        "action": "lambda:InvokeFunctionUrl",
+        "function_url_auth_type": "NONE",
+    }
+    values.update(fields)
+    functions_ = (url_function(auth),) if auth is not None else (function(),)
+    app = dataclasses.replace(APP, functions=functions_, permissions=(permission(**values),))
+    assert bool(list(api.permission_open_to_everyone(ApplicationView(app)))) is reported
 
 
 @pytest.mark.parametrize(

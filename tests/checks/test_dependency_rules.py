@@ -2,7 +2,9 @@
 
 Like `test_rules.py`, but a rule's fixtures are folders of dependency files
 (`positive/`, `negative/`), matched against a store built from `tests/fixtures/osv/`, and
-`expected.json` lists `[file, pointer]` pairs relative to `positive/`.
+`expected.json` lists `[file, pointer]` pairs relative to `positive/`. A folder with a
+`template.yaml` has its sets linked to the template's functions and their handlers read, as
+a scan does; a folder holding `*.dist-info` entries is an installed tree.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from lambdashield.checks import dependencies
 from lambdashield.checks._deps_view import DependencyView
 from lambdashield.checks._rule import Hit, Rule
 from lambdashield.loaders._deps import DependencyFile
+from lambdashield.loaders.cloudformation import load_template
+from lambdashield.loaders.handler_imports import trace_imports
+from lambdashield.loaders.link import link_dependencies
 from lambdashield.loaders.npm_deps import NPM_FILE, load_npm_file
-from lambdashield.loaders.python_deps import PYTHON_FILE, load_python_file
+from lambdashield.loaders.python_deps import PYTHON_FILE, load_python_file, load_site_packages
 from lambdashield.model import DependencySet, Severity
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures"
@@ -44,11 +49,28 @@ def load(path: Path, folder: Path) -> DependencyFile:
 
 
 def sets_in(folder: Path) -> Iterator[DependencySet]:
+    found: list[DependencySet] = []
+    installed = {p.parent for p in folder.rglob("*.dist-info")}
     for path in sorted(folder.rglob("*")):
+        if any(tree in path.parents for tree in installed):
+            continue
         if path.is_file() and (PYTHON_FILE.fullmatch(path.name) or NPM_FILE.fullmatch(path.name)):
             result = load(path, folder)
             assert result.errors == (), path
-            yield from result.sets
+            found.extend(result.sets)
+    for tree in sorted(installed):
+        result = load_site_packages(tree, PurePosixPath(tree.relative_to(folder).as_posix()))
+        assert result.errors == (), tree
+        found.extend(result.sets)
+    template = folder / "template.yaml"
+    if template.is_file():
+        application, problems = load_template(
+            template, PurePosixPath("template.yaml"), max_bytes=MAX
+        )
+        assert problems == []
+        found = link_dependencies([application], found)
+        found = trace_imports([application], found, base=folder)
+    yield from found
 
 
 def run(rule: Rule[DependencyView], folder: Path, store: AdvisoryStore | None) -> list[Hit]:
@@ -71,7 +93,7 @@ def test_rule_fixtures(rule_id: str, store: AdvisoryStore) -> None:
     assert expected and len({tuple(e) for e in expected}) == len(expected)
     positive = folder / "positive"
     for file_name, _pointer in expected:
-        assert (positive / file_name).is_file(), file_name  # a typo fails here
+        assert (positive / file_name).exists(), file_name  # a typo fails here
     rule = RULES[rule_id]
     assert located(rule, positive, store) == {(f, p) for f, p in expected}
     fired = [(h.pointer, h.message) for h in run(rule, folder / "negative", store)]
@@ -165,3 +187,39 @@ def test_markers_follow_the_linked_runtime(store: AdvisoryStore) -> None:
     assert list(RULES["LS-DEP-001"](DependencyView(gated, store)))
     for_312 = replace(gated, python_version="3.12")
     assert list(RULES["LS-DEP-001"](DependencyView(for_312, store))) == []
+
+
+def test_reachable_messages_and_raised_severity(store: AdvisoryStore) -> None:
+    found = hits_of("LS-DEP-005", store)
+    (api,) = found[("api/requirements.txt", "/lsdemo-http")]
+    assert api.message.startswith(
+        "`lsdemo-http` 1.0.0 has 1 known vulnerability (`CVE-0000-0001`) and the handler of "
+        "`ApiFunction` imports it (`lsdemo_http` at api/app.py:5); "
+    )
+    assert api.severity is Severity.CRITICAL  # critical already: cannot go higher
+    assert api.evidence == "PyPI:lsdemo-http:reachable"
+    (worker,) = found[("worker/requirements.txt", "/lsdemo-cache")]
+    assert "(`lsdemo_cache` at worker/jobs/helpers.py:5)" in worker.message
+    assert worker.severity is Severity.CRITICAL  # unrated advisory: HIGH raised one step
+    (vendored,) = found[("vendored", "/lsdemo_cache-2.5.dist-info")]
+    assert "(`lscache` at vendored/handler.py:3)" in vendored.message
+
+
+def test_known_vulnerability_says_whether_handlers_import_it(store: AdvisoryStore) -> None:
+    found: dict[tuple[str, str], list[Hit]] = {}
+    for dependency_set in sets_in(FIXTURES / "LS-DEP-005" / "positive"):
+        for hit in RULES["LS-DEP-001"](DependencyView(dependency_set, store)):
+            found.setdefault((dependency_set.origin.path.as_posix(), hit.pointer), []).append(hit)
+    (imported,) = found[("api/requirements.txt", "/lsdemo-http")]
+    assert imported.message.endswith(
+        "; reachable: the handler of `ApiFunction` imports it (LS-DEP-005)"
+    )
+    (unused,) = found[("api/requirements.txt", "/lsdemo-cache")]
+    assert unused.message.endswith(
+        "; not imported by the handler of `ApiFunction`, though another package may use it"
+    )
+    assert unused.lowered_because is None  # another package may still load it
+    # Not linked, so nothing is known and nothing is said.
+    for dependency_set in sets_in(FIXTURES / "LS-DEP-005" / "negative" / "lib"):
+        for hit in RULES["LS-DEP-001"](DependencyView(dependency_set, store)):
+            assert "imported" not in hit.message and "reachable" not in hit.message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,202 @@ def test_grammar_errors_are_findings_with_positions(tmp_path: Path) -> None:
         ("/Statement/0/Effect", 5, "Effect must be 'Allow' or 'Deny', not 'allow'"),
         ("/Statement/0/Action/1", 6, "Action entries must be strings"),
     ]
+
+
+# --- hostile templates: one located error each, and the rest of the scan goes on -----------
+
+CFN = 'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
+SLS = "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+FN_TF = 'resource "aws_lambda_function" "f" {\n  function_name = "f"\n'
+
+
+def _alias_bomb() -> str:
+    text = "  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(8):
+        refs = ", ".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * 10)
+        text += f"  b{i}: &b{i} [{refs}]\n"
+    return text
+
+
+HOSTILE = {
+    "circular-find-in-map": (
+        "template.yaml",
+        'AWSTemplateFormatVersion: "2010-09-09"\nMappings:\n  Loop:\n    A:\n'
+        "      B: !FindInMap [Loop, A, B]\nResources:\n  Fn:\n"
+        "    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Runtime: !FindInMap [Loop, A, B]\n      Handler: a.h\n",
+        5,
+        "circular reference: `Fn::FindInMap ['Loop', 'A', 'B']` leads back to itself",
+    ),
+    "circular-api-resources": (
+        "template.yaml",
+        CFN + "  A:\n    Type: AWS::ApiGateway::Resource\n"
+        "    Properties: {ParentId: !Ref B, PathPart: a}\n"
+        "  B:\n    Type: AWS::ApiGateway::Resource\n"
+        "    Properties: {ParentId: !Ref A, PathPart: b}\n"
+        "  Get:\n    Type: AWS::ApiGateway::Method\n    Properties:\n"
+        "      ResourceId: !Ref A\n      HttpMethod: GET\n"
+        '      Integration: {Uri: !Sub "arn:aws:apigateway:r:lambda:path/${Fn.Arn}/x"}\n'
+        "  Fn:\n    Type: AWS::Lambda::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: a.h}\n",
+        8,  # B's `ParentId`, which closes the cycle
+        "circular reference: API resource `A` is its own ancestor",
+    ),
+    "recursive-yaml-alias": (
+        "template.yaml",
+        CFN + "  Fn:\n    Type: AWS::Lambda::Function\n    Properties: &p\n      Self: *p\n",
+        5,
+        "YAML nested deeper than 256 levels",
+    ),
+    "deep-json-template": (
+        "template.json",
+        '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"A": '
+        + "[" * 50_000
+        + "]" * 50_000
+        + "}}",
+        None,
+        "nested too deeply",
+    ),
+    "circular-variables": (
+        "serverless.yml",
+        SLS + "  memorySize: ${self:custom.a}\ncustom:\n  a: ${self:custom.b}\n"
+        "  b: ${self:custom.a}\nfunctions:\n  f:\n    handler: f.h\n",
+        8,
+        "circular variable reference: custom.a -> custom.b -> custom.a",
+    ),
+    "file-outside-the-root": (
+        "serverless.yml",
+        SLS + "  environment:\n    TOKEN: ${file(../../secrets.yml):token}\n"
+        "functions:\n  f:\n    handler: f.h\n",
+        6,
+        "`${file(../../secrets.yml):token}` reads ../../secrets.yml, outside the scanned folder",
+    ),
+    "alias-bomb": (
+        "serverless.yml",
+        SLS + "custom:\n" + _alias_bomb() + "functions:\n  f:\n    handler: f.h\n",
+        6,
+        "more than 500,000 YAML nodes",
+    ),
+    "deep-yaml": (
+        "serverless.yml",
+        SLS + "custom:\n  deep: " + "[" * 5000 + "]" * 5000 + "\n",
+        6,
+        "invalid YAML",
+    ),
+    "unknown-tag": (
+        "serverless.yml",
+        SLS + "  timeout: !Bogus 30\nfunctions:\n  f:\n    handler: f.h\n",
+        5,
+        "unknown YAML tag !Bogus",
+    ),
+    "terraform-syntax": (
+        "main.tf",
+        FN_TF + "  runtime = \n}\n",
+        3,
+        "HCL syntax error",
+    ),
+    "terraform-deep": (
+        "main.tf",
+        FN_TF + "  runtime = " + "(" * 5000 + '"a"' + ")" * 5000 + "\n}\n",
+        None,
+        "nested too deeply",
+    ),
+    "terraform-cycle": (
+        "main.tf",
+        "locals {\n  a = local.b\n  b = local.a\n}\n" + FN_TF + "  handler = local.a\n}\n",
+        2,
+        "circular reference: local value `a` depends on itself",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_template_is_one_located_error(tmp_path: Path, case: str) -> None:
+    name, text, line, message = HOSTILE[case]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / name).write_text(text, encoding="utf-8")
+    with_good_policy(project)
+    start = time.perf_counter()
+    report = scan_dir(project)
+    assert time.perf_counter() - start < 30
+    assert [(e.path.name, e.line) for e in report.errors] == [(name, line)]
+    assert message in report.errors[0].message
+    assert "LS-IAM-001" in {f.rule.id for f in report.findings}  # the good file still scanned
+
+
+def _many_cloudformation(count: int) -> str:
+    lines = ['AWSTemplateFormatVersion: "2010-09-09"', "Resources:"]
+    for i in range(count):
+        lines += [
+            f"  Role{i}:",
+            "    Type: AWS::IAM::Role",
+            "    Properties:",
+            "      Policies:",
+            f"        - PolicyName: p{i}",
+            "          PolicyDocument:",
+            "            Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]",
+            f"  Fn{i}:",
+            "    Type: AWS::Lambda::Function",
+            f"    Properties: {{Runtime: python3.12, Handler: a.h, Role: !GetAtt Role{i}.Arn}}",
+            f"  Perm{i}:",
+            "    Type: AWS::Lambda::Permission",
+            f"    Properties: {{FunctionName: !Ref Fn{i}, Action: 'lambda:*', Principal: '*'}}",
+            f"  Bucket{i}:",
+            "    Type: AWS::S3::Bucket",
+            "    Properties:",
+            "      AccessControl: PublicReadWrite",
+            "      NotificationConfiguration:",
+            f"        LambdaConfigurations: [{{Event: 's3:*', Function: !GetAtt Fn{i}.Arn}}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _many_serverless(count: int) -> str:
+    lines = ["service: s", "provider:", "  name: aws", "  runtime: python3.12", "functions:"]
+    for i in range(count):
+        lines += [
+            f"  f{i}:",
+            "    handler: f.h",
+            "    url: true",
+            "    events:",
+            f"      - http: POST items/{i}",
+            f"      - s3: bucket-{i}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _many_terraform(count: int) -> str:
+    blocks = [
+        f'resource "aws_lambda_function" "f{i}" {{\n  function_name = "f{i}"\n'
+        f'  runtime = "python3.12"\n  role = aws_iam_role.r.arn\n}}\n'
+        f'resource "aws_lambda_permission" "p{i}" {{\n  function_name = '
+        f'aws_lambda_function.f{i}.function_name\n  principal = "*"\n'
+        f'  action = "lambda:InvokeFunction"\n}}\n'
+        f'resource "aws_lambda_function_url" "u{i}" {{\n  function_name = '
+        f'aws_lambda_function.f{i}.function_name\n  authorization_type = "NONE"\n}}\n'
+        for i in range(count)
+    ]
+    role = 'resource "aws_iam_role" "r" {\n  name = "r"\n}\n'
+    return role + "".join(blocks)
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "functions"),
+    [
+        ("template.yaml", _many_cloudformation, 1000),  # 4,000 resources
+        ("serverless.yml", _many_serverless, 1000),  # 1,000 functions, 3,000 triggers
+        ("main.tf", _many_terraform, 1000),  # 3,001 resources
+    ],
+)
+def test_thousands_of_resources_in_bounded_time(
+    tmp_path: Path, name: str, write: Callable[[int], str], functions: int
+) -> None:
+    (tmp_path / name).write_text(write(functions), encoding="utf-8")
+    start = time.perf_counter()
+    report = scan_dir(tmp_path)
+    elapsed = time.perf_counter() - start
+    assert report.errors == ()
+    assert report.functions == functions
+    assert len(report.findings) >= functions
+    assert elapsed < 20, f"{elapsed:.1f} s"

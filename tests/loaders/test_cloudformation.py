@@ -20,6 +20,7 @@ from lambdashield.model import (
     Authorization,
     Function,
     GrantSource,
+    PublicAccessBlock,
     Suppression,
     TriggerKind,
     Unresolved,
@@ -135,6 +136,103 @@ def test_sam_events_urls_and_authorisation() -> None:
             ),
             (),
         ),
+    ]
+
+
+def test_delivery_failures_and_exposure() -> None:
+    application = load("delivery.yaml")
+    ingest, legacy = application.functions
+    events = "/Resources/IngestFunction/Properties/Events"
+    queue = "${UndeliverableQueue.Arn}"
+    assert ingest.on_failure == "SNS that SAM creates"  # `Type` without `Destination`
+    assert [
+        (t.kind, t.pointer, t.dead_letter, t.asynchronous, t.is_async) for t in ingest.triggers
+    ] == [
+        (TriggerKind.S3, f"{events}/Upload", None, None, True),
+        (TriggerKind.SNS, f"{events}/Order", queue, None, True),
+        # `SqsSubscription`: Lambda polls the queue SAM puts between topic and function.
+        (TriggerKind.SNS, f"{events}/Buffered", None, False, False),
+        (TriggerKind.EVENTBRIDGE, f"{events}/Changes", queue, None, True),
+        (TriggerKind.SCHEDULE, f"{events}/Nightly", "SQS queue that SAM creates", None, True),
+        (TriggerKind.API_REST, f"{events}/Lookup", None, None, False),
+    ]
+    # `Globals.Api.EndpointConfiguration: PRIVATE` reaches the implicit API.
+    lookup = ingest.triggers[-1].auth
+    assert lookup is not None and (lookup.kind, lookup.private) == (AuthKind.NONE, True)
+
+    assert legacy.on_failure == queue  # from the separate `AWS::Lambda::EventInvokeConfig`
+    assert [(t.kind, t.source, t.pointer, t.dead_letter) for t in legacy.triggers] == [
+        (
+            TriggerKind.SNS,
+            "OrderEventsTopic",
+            "/Resources/OrderEventsTopic/Properties/Subscription/0",
+            None,
+        ),
+        (
+            TriggerKind.EVENTBRIDGE,
+            "LegacyRule",
+            "/Resources/LegacyRule/Properties/Targets/1",
+            queue,
+        ),
+        (
+            TriggerKind.SCHEDULE,
+            "cron(0 5 * * ? *)",
+            "/Resources/LegacySchedule/Properties/Target",
+            "arn:aws:sqs:us-east-1:123456789012:schedule-dlq",
+        ),
+        (
+            TriggerKind.SNS,
+            "arn:aws:sns:us-east-1:123456789012:audit",
+            "/Resources/LegacySubscription",
+            "arn:aws:sqs:us-east-1:123456789012:audit-dlq",
+        ),
+        (TriggerKind.API_REST, "POST /", "/Resources/JobsPost", None),
+    ]
+    jobs = legacy.triggers[-1]
+    # `X-Amz-Invocation-Type: 'Event'`: an asynchronous API route on a regional API.
+    assert (jobs.asynchronous, jobs.is_async) == (True, True)
+    assert jobs.auth is not None and not jobs.auth.private
+
+    (permission,) = application.permissions
+    assert (permission.principal, permission.principal_org_id) == ("*", "o-a1b2c3d4e5")
+    (bucket,) = application.buckets
+    assert bucket.notifies == ("IngestFunction",)  # from the SAM `S3` event
+    assert bucket.public_access_block == PublicAccessBlock(
+        "/Resources/UploadsBucket/Properties/PublicAccessBlockConfiguration",
+        block_public_acls=True,
+        ignore_public_acls=True,
+        block_public_policy=False,
+        restrict_public_buckets=True,
+    )
+
+
+def test_sam_s3_event_and_notification_on_one_bucket_name_both_functions(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Thumbs:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Handler: a.h, Runtime: python3.12, CodeUri: .,\n"
+        "      Events: {Up: {Type: S3, Properties: {Bucket: !Ref Media, Events: s3:*}}}}\n"
+        "  Index:\n"
+        "    Type: AWS::Lambda::Function\n"
+        "    Properties: {Handler: a.h, Runtime: python3.12, Role: arn:aws:iam::1:role/r}\n"
+        "  Media:\n"
+        "    Type: AWS::S3::Bucket\n"
+        "    Properties:\n"
+        "      NotificationConfiguration:\n"
+        "        LambdaConfigurations: [{Event: s3:ObjectCreated:*, Function: !GetAtt Index.Arn}]\n"
+        "  Elsewhere:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Handler: a.h, Runtime: python3.12, CodeUri: .,\n"
+        "      Events: {Up: {Type: S3, Properties: {Bucket: other-bucket, Events: s3:*}}}}\n",
+        encoding="utf-8",
+    )
+    application, errors = load_template(path, PurePosixPath("template.yaml"), max_bytes=10**7)
+    assert errors == []
+    assert [(b.origin.resource, b.notifies) for b in application.buckets] == [
+        ("Media", ("Index", "Thumbs"))
     ]
 
 
@@ -277,6 +375,12 @@ types = st.sampled_from(
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
         "AWS::Serverless::Api",
+        "AWS::Events::Rule",
+        "AWS::Scheduler::Schedule",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::ApiGateway::RestApi",
     ]
 )
 leaf = st.one_of(
@@ -310,6 +414,23 @@ values = st.recursive(
                     "PolicyDocument",
                     "Roles",
                     "Path",
+                    "Targets",
+                    "Target",
+                    "Arn",
+                    "Endpoint",
+                    "Protocol",
+                    "Subscription",
+                    "RedrivePolicy",
+                    "DeadLetterConfig",
+                    "PublicAccessBlockConfiguration",
+                    "EndpointConfiguration",
+                    "DestinationConfig",
+                    "OnFailure",
+                    "Destination",
+                    "Integration",
+                    "RequestParameters",
+                    "SqsSubscription",
+                    "ParentId",
                 ]
             ),
             inner,

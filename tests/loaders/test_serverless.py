@@ -749,7 +749,15 @@ def test_environment_of_the_scanning_machine_is_never_read(
 
 def test_file_includes_inside_the_scanned_folder() -> None:
     application, errors = load("file-includes")
-    assert errors == []
+    # The one include that escapes the scanned folder is an error where it is written.
+    assert errors == [
+        ScanError(
+            PurePosixPath("file-includes/config/functions.yml"),
+            "`${file(../shared-secrets.yml):token}` reads ../shared-secrets.yml, outside the "
+            "scanned folder, which is never read; scan a folder that holds both",
+            4,
+        )
+    ]
     (restock,) = application.functions
     assert restock.origin.pointer == "/functions/restock"
     assert restock.handler == "restock.handler"
@@ -794,7 +802,8 @@ def test_file_includes_inside_the_scanned_folder() -> None:
 
 
 def test_file_outside_the_root_is_read_once_the_root_includes_it() -> None:
-    application, _ = load("file-includes", root=FIXTURES)
+    application, errors = load("file-includes", root=FIXTURES)
+    assert errors == []
     values = environment(application.functions[0])
     assert values["SHARED_TOKEN"][0] == "7c0f5e2ad1b94f3e9e1a"
     assert isinstance(values["FEATURE_FLAGS"][0], Unresolved)  # never run, whatever the root
@@ -1227,6 +1236,12 @@ KEYS = st.sampled_from(
         "subnetIds",
         "default",
         "params",
+        "async",
+        "redrivePolicy",
+        "deadLetterTargetArn",
+        "deadLetterTargetRef",
+        "deadLetterQueueArn",
+        "BucketName",
     ]
 )
 SCALARS = st.one_of(TEXT, st.text(max_size=6), st.integers(), st.booleans(), st.none())
@@ -1277,6 +1292,7 @@ PROVIDER = st.fixed_dictionaries(
             "iamManagedPolicies",
             "role",
             "httpApi",
+            "endpointType",
             "tracing",
             "vpc",
             "apiGateway",
@@ -1297,6 +1313,7 @@ RESOURCES = st.fixed_dictionaries(
                         [
                             *("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::S3::Bucket"),
                             *("AWS::Lambda::Permission", "AWS::SQS::Queue", "Custom::X"),
+                            *("AWS::Lambda::EventInvokeConfig", "AWS::Events::Rule"),
                         ]
                     ),
                     "Properties": VALUES,
@@ -1351,3 +1368,66 @@ def test_long_chains_of_references_on_the_way_are_bounded(tmp_path: Path) -> Non
     assert isinstance(variable.value, Unresolved)
     assert errors
     assert all("nest more than 64 levels" in e.message for e in errors)
+
+
+# --- delivery failures and exposure --------------------------------------------------------
+
+
+def test_delivery_failures_and_exposure() -> None:
+    application, errors = load("delivery")
+    assert errors == []
+    submit = function(application, "submit")
+    assert [(t.source, t.asynchronous, t.is_async) for t in submit.triggers] == [
+        ("POST /jobs", True, True),  # `async: true`
+        ("GET /jobs/{id}", None, False),
+    ]
+    # `provider.endpointType: PRIVATE` makes every `http` route private.
+    assert [t.auth and (t.auth.kind, t.auth.private) for t in submit.triggers] == [
+        (AuthKind.NONE, True),
+        (AuthKind.NONE, True),
+    ]
+    notify = function(application, "notify")
+    assert [(t.kind, t.dead_letter) for t in notify.triggers] == [
+        (TriggerKind.SNS, "arn:aws:sqs:eu-west-1:123456789012:intake-undeliverable"),
+        (TriggerKind.SNS, "AlertsDeadLetters"),
+        (TriggerKind.EVENTBRIDGE, "AlertsDeadLetters"),
+    ]
+    assert (notify.dead_letter, notify.on_failure) == (None, None)
+    # `destinations.onFailure`, and an `AWS::Lambda::EventInvokeConfig` in `resources`
+    # that names the function Serverless generates.
+    assert function(application, "archive").on_failure == (
+        "arn:aws:sqs:eu-west-1:123456789012:archive-failures"
+    )
+    assert function(application, "report").on_failure == "${AlertsDeadLetters.Arn}"
+
+    (permission,) = application.permissions
+    assert (permission.function, permission.principal_org_id) == ("submit", "o-a1b2c3d4e5")
+    buckets = {b.origin.resource: b for b in application.buckets}
+    drop = buckets["S3BucketIntakepublicdrop"]
+    assert (drop.public_write, drop.notifies, drop.public_access_block) == (
+        True,
+        ("archive",),
+        None,
+    )
+    # An `existing: true` bucket defined in `resources` is linked by its `BucketName`.
+    landing = buckets["LandingBucket"]
+    assert landing.notifies == ("archive",)
+    assert landing.public_access_block is not None
+    assert landing.public_access_block.restrict_public_buckets
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "private"), [("PRIVATE", True), ("private", True), ("REGIONAL", False)]
+)
+def test_endpoint_type_marks_rest_routes_only(tmp_path: Path, endpoint: str, private: bool) -> None:
+    application, errors = load_text(
+        tmp_path,
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        f"  endpointType: {endpoint}\n"
+        "functions:\n  f:\n    handler: f.h\n    events:\n"
+        "      - http: GET status\n      - httpApi: GET /other\n",
+    )
+    assert errors == []
+    rest, http_api = function(application, "f").triggers
+    assert rest.auth is not None and rest.auth.private is private
+    assert http_api.auth is not None and http_api.auth.private is False

@@ -24,6 +24,7 @@ from lambdashield.model import (
     GrantSource,
     Location,
     Origin,
+    PublicAccessBlock,
     Role,
     ScanError,
     Trigger,
@@ -469,11 +470,11 @@ def test_permissions() -> None:
 
 def test_buckets_acl_policy_and_public_access_block() -> None:
     app, _ = load("entrypoints")
+    # `public_read` / `public_write` are what the ACL grants; policies are read by the rule.
     assert [
         (b.origin.resource, b.name, b.public_read, b.public_write, b.notifies) for b in app.buckets
     ] == [
-        ("aws_s3_bucket.drop", "shop-drop-eu-west-1", False, True, ()),
-        # Public by its policy, but the public access block restricts it.
+        ("aws_s3_bucket.drop", "shop-drop-eu-west-1", False, False, ()),
         ("aws_s3_bucket.exports", "shop-exports-eu-west-1", False, False, ()),
         ("aws_s3_bucket.logs", "shop-access-logs-eu-west-1", False, False, ()),
         (
@@ -483,6 +484,19 @@ def test_buckets_acl_policy_and_public_access_block() -> None:
             False,
             ("aws_lambda_function.thumbnails", "aws_lambda_function.worker"),
         ),
+    ]
+    # Public by its policy, but the public access block restricts it.
+    assert [b.public_access_block for b in app.buckets] == [
+        None,
+        PublicAccessBlock(
+            "/resource/aws_s3_bucket_public_access_block/exports",
+            block_public_acls=True,
+            ignore_public_acls=True,
+            block_public_policy=True,
+            restrict_public_buckets=True,
+        ),
+        None,
+        None,
     ]
     drop = app.buckets[0]
     assert drop.policy is not None
@@ -960,7 +974,12 @@ resource "aws_lambda_function" "fn" {
     app, errors = load_terraform(
         tmp_path, PurePosixPath("t"), [tmp_path / "main.tf"], max_bytes=BIG
     )
-    assert errors == []
+    # The cycle is invalid Terraform: one located error, and the rest still loads.
+    assert errors == [
+        ScanError(
+            PurePosixPath("t/main.tf"), "circular reference: local value `a` depends on itself", 4
+        )
+    ]
     [fn] = app.functions
     assert fn.runtime == Unresolved("var.runtime", "variable has no default")
     assert fn.handler == "local.a"
@@ -1455,3 +1474,94 @@ resource "aws_lambda_function_url" "live" {
     assert customer is not None
     assert [a.value for s in customer.statements for a in s.actions] == ["sqs:*"]
     assert grants[2].document is None  # defined elsewhere: unknown
+
+
+# --- delivery failures and exposure --------------------------------------------------------
+
+
+def test_delivery_failures_and_exposure() -> None:
+    app, errors = load("delivery")
+    assert errors == []
+    notify = function(app, "aws_lambda_function.notify")
+    assert [(t.kind, t.name, t.dead_letter) for t in notify.triggers] == [
+        (
+            TriggerKind.SNS,
+            "aws_sns_topic_subscription.events",
+            "aws_sqs_queue.undeliverable.arn",  # jsonencode({deadLetterTargetArn = ...})
+        ),
+        (
+            TriggerKind.SNS,
+            "aws_sns_topic_subscription.alerts",
+            "arn:aws:sqs:eu-west-1:123456789012:alerts-dlq",  # JSON text
+        ),
+        (
+            TriggerKind.EVENTBRIDGE,
+            "aws_cloudwatch_event_target.changes",
+            "aws_sqs_queue.undeliverable.arn",
+        ),
+        (
+            TriggerKind.SCHEDULE,
+            "aws_scheduler_schedule.nightly",
+            "arn:aws:sqs:eu-west-1:123456789012:schedule-dlq",
+        ),
+    ]
+    jobs = function(app, "aws_lambda_function.jobs")
+    route = jobs.triggers[0]
+    assert (route.kind, route.source, route.asynchronous, route.is_async) == (
+        TriggerKind.API_REST,
+        "POST /jobs",
+        True,
+        True,
+    )
+    assert route.auth is not None and (route.auth.kind, route.auth.private) == (
+        AuthKind.NONE,
+        True,
+    )
+    assert [
+        (p.origin.resource, p.principal, p.principal_org_id, p.function_url_auth_type)
+        for p in app.permissions
+    ] == [
+        ("aws_lambda_permission.organisation", "*", "o-a1b2c3d4e5", None),
+        ("aws_lambda_permission.webhook_url", "*", None, "NONE"),
+    ]
+    drop, landing = app.buckets
+    # Both buckets invoke `jobs`; the second notification names its bucket by name.
+    assert drop.notifies == landing.notifies == ("aws_lambda_function.jobs",)
+    assert (drop.public_read, drop.public_write, drop.public_access_block) == (False, False, None)
+    assert (landing.public_read, landing.public_write) == (True, True)
+    assert landing.public_access_block == PublicAccessBlock(
+        "/resource/aws_s3_bucket_public_access_block/landing", ignore_public_acls=True
+    )
+
+
+def test_account_public_access_block_covers_every_bucket(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_account_public_access_block" "account" {\n'
+        "  block_public_policy     = true\n"
+        "  restrict_public_buckets = true\n"
+        "}\n"
+        'resource "aws_s3_bucket" "a" {\n  bucket = "a"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n'
+        'resource "aws_s3_bucket_public_access_block" "b" {\n'
+        "  bucket             = aws_s3_bucket.b.id\n"
+        "  ignore_public_acls = true\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    app, errors = load_terraform(
+        tmp_path, PurePosixPath("tf"), [tmp_path / "main.tf"], max_bytes=BIG
+    )
+    assert errors == []
+    assert [b.public_access_block for b in app.buckets] == [
+        PublicAccessBlock(
+            "/resource/aws_s3_account_public_access_block/account",
+            block_public_policy=True,
+            restrict_public_buckets=True,
+        ),
+        PublicAccessBlock(
+            "/resource/aws_s3_bucket_public_access_block/b",
+            ignore_public_acls=True,
+            block_public_policy=True,
+            restrict_public_buckets=True,
+        ),
+    ]

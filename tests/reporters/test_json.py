@@ -74,6 +74,7 @@ def test_whole_document(report: ScanReport) -> None:
                 "reason": "TypeScript Serverless configs are not analysed",
             }
         ],
+        "function_risks": [],
         "summary": {
             "files": 5,
             "functions": 2,
@@ -124,3 +125,48 @@ def test_non_ascii_is_escaped_and_round_trips(report: ScanReport) -> None:
 
 def test_reporter_for_json(report: ScanReport) -> None:
     assert reporter_for("json").render(report) == JsonReporter().render(report)
+
+
+def test_function_risks(report: ScanReport) -> None:
+    from dataclasses import replace
+    from pathlib import PurePosixPath
+
+    from lambdashield.model import FunctionRisk
+
+    risk = FunctionRisk(
+        function="orders",
+        path=PurePosixPath("serverless.yml"),
+        line=5,
+        runtime="python3.7",
+        runtime_status="deprecated",
+        entry_points=("POST /orders (no auth)",),
+        internet_reachable=True,
+        admin=1,
+        secrets=("API_KEY",),
+        findings=3,
+        score=92,
+        attack_path=("internet: POST /orders (no auth)", "privileged: admin"),
+    )
+    document = json.loads(JsonReporter().render(replace(report, function_risks=(risk,))))
+    assert document["function_risks"] == [
+        {
+            "function": "orders",
+            "location": {"path": "serverless.yml", "line": 5},
+            "runtime": "python3.7",
+            "runtime_status": "deprecated",
+            "entry_points": ["POST /orders (no auth)"],
+            "internet_reachable": True,
+            "permissions": {
+                "admin": 1,
+                "privilege_escalation": 0,
+                "exfiltration": 0,
+                "write_all": 0,
+            },
+            "secrets": ["API_KEY"],
+            "vulnerable_dependencies": 0,
+            "code_findings": 0,
+            "findings": 3,
+            "score": 92,
+            "attack_path": ["internet: POST /orders (no auth)", "privileged: admin"],
+        }
+    ]

@@ -6,15 +6,19 @@ import sys
 import pytest
 
 from lambdashield.reporters import FORMATS, reporter_for
+from lambdashield.reporters.html import HtmlReporter
 from lambdashield.reporters.json import JsonReporter
+from lambdashield.reporters.markdown import MarkdownReporter
 from lambdashield.reporters.sarif import SarifReporter
 from lambdashield.reporters.text import TextReporter
 
 
 def test_each_format_has_a_reporter() -> None:
-    assert FORMATS == ("text", "json", "sarif")
+    assert {"text", "json", "sarif", "markdown", "html"} <= set(FORMATS)
     assert isinstance(reporter_for("json"), JsonReporter)
     assert isinstance(reporter_for("sarif"), SarifReporter)
+    assert isinstance(reporter_for("markdown"), MarkdownReporter)
+    assert isinstance(reporter_for("html"), HtmlReporter)
     text = reporter_for("text", color=True)
     assert isinstance(text, TextReporter)
     assert text.color

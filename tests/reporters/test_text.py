@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdashield.model import ScanReport
 from lambdashield.reporters import reporter_for
@@ -94,3 +96,37 @@ def test_finding_without_line_or_pointer(report: ScanReport) -> None:
 def test_reporter_for_text(report: ScanReport) -> None:
     assert reporter_for("text").render(report) == EXPECTED
     assert ANSI in reporter_for("text", color=True).render(report)
+
+
+_STYLES = ["", "bold", "dim", "red", "bold red", "yellow", "cyan", "bold green"]
+
+
+@given(
+    spans=st.lists(
+        st.tuples(st.text(max_size=12), st.sampled_from(_STYLES)), min_size=1, max_size=5
+    ),
+    color=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_lines_are_what_rich_prints(spans: list[tuple[str, str]], color: bool) -> None:
+    """The fast writer gives rich's console output, byte for byte, for any text."""
+    from lambdashield.reporters.text import _Lines
+
+    fast = _Lines(color)
+    fast.line(*[text if not style else (text, style) for text, style in spans])
+    reference = _Lines(color)._through_rich(
+        tuple(text if not style else (text, style) for text, style in spans), ""
+    )
+    assert fast.text() == reference
+
+
+@pytest.mark.parametrize("color", [False, True])
+@pytest.mark.parametrize(
+    "text", ["", "plain", "tab\there", "cr\rlf", "esc\x1b[31m", "wide 漢字 🙂"]
+)
+def test_whole_line_styles_are_what_rich_prints(text: str, color: bool) -> None:
+    from lambdashield.reporters.text import _Lines
+
+    fast = _Lines(color)
+    fast.line(text, style="bold green")
+    assert fast.text() == _Lines(color)._through_rich((text,), "bold green")

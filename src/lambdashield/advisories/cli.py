@@ -3,6 +3,7 @@
     lambdashield db sync [--ecosystem PyPI --ecosystem npm]
     lambdashield db import PATH [--replace]
     lambdashield db status [--max-age DAYS]
+    lambdashield deps snapshot PATH --out FILE [--db PATH]
 
 `--db PATH` (before the subcommand) points at another store than the one in the user
 cache directory. Exit codes: 0 done (status: present and fresh); 1 status of a stale
@@ -21,7 +22,7 @@ import click
 if TYPE_CHECKING:
     from lambdashield.advisories.store import ImportReport
 
-__all__ = ["db_group"]
+__all__ = ["db_group", "deps_group", "snapshot_command"]
 
 EXIT_STALE, EXIT_ERROR = 1, 2
 _SHOWN_ERRORS = 20
@@ -171,3 +172,73 @@ def status_command(context: click.Context, max_age: int) -> None:
             err=True,
         )
         sys.exit(EXIT_STALE)
+
+
+@click.group("deps")
+def deps_group() -> None:
+    """Dependencies of deployment packages."""
+
+
+@deps_group.command("snapshot")
+@click.argument("path", type=click.Path(exists=True))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the snapshot (ship it as lambdashield-snapshot.json).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="The advisory store to use [default: in the user cache directory].",
+)
+@click.option(
+    "--max-age",
+    type=click.IntRange(min=1),
+    default=7,
+    show_default=True,
+    help="Days after which the advisories count as stale (the snapshot is written anyway).",
+)
+def snapshot_command(path: str, out: str, db_path: str | None, max_age: int) -> None:
+    """Write the advisories of the packages in a deployment package (a folder, a
+    `.aws-sam/build/<Function>` folder or a `.zip`), for `lambdashield.runtime.selfscan`."""
+    from lambdashield.advisories.snapshot import build_snapshot, installed_names, write_snapshot
+    from lambdashield.advisories.store import AdvisoryStore, default_store_path
+    from lambdashield.errors import AdvisoryError
+
+    store_path = Path(db_path) if db_path else default_store_path()
+    source = Path(path)
+    try:
+        installed = installed_names(source)
+        with AdvisoryStore(store_path) as store:
+            status = store.status(max_age=timedelta(days=max_age))
+            if not status.covers("PyPI"):
+                _fatal(
+                    f"the advisory store {store_path} has no PyPI advisories; run "
+                    "`lambdashield db sync` or `lambdashield db import PATH`"
+                )
+            document = build_snapshot(installed, store, source=source.name)
+        write_snapshot(document, Path(out))
+    except AdvisoryError as exc:
+        _fatal(str(exc))
+    if any(e.stale for e in status.ecosystems if e.name == "PyPI"):
+        click.echo(
+            f"note: the PyPI advisories in {store_path} are older than {max_age} days; "
+            "refresh them with `lambdashield db sync`",
+            err=True,
+        )
+    packages: dict[str, dict[str, list[dict[str, object]]]] = document["packages"]
+    vulnerable = sorted(
+        f"{name} {version}"
+        for name, versions in packages.items()
+        for version, found in versions.items()
+        if found
+    )
+    click.echo(
+        f"{source}: {len(installed):,} installed distributions, {len(vulnerable):,} with known "
+        f"vulnerabilities{': ' + ', '.join(vulnerable[:10]) if vulnerable else ''}"
+        f"{' ...' if len(vulnerable) > 10 else ''}"
+    )
+    click.echo(f"snapshot: {out}")

@@ -5,14 +5,16 @@ Registration is explicit: each family module ends with a `RULES` tuple, joined h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from lambdashield.checks import api, dependencies, functions, iam, secrets
+from lambdashield.checks import api, dependencies, functions, iam, least_privilege, secrets
 from lambdashield.checks._deps_view import DependencyView
 from lambdashield.checks._iam_view import PolicyView
 from lambdashield.checks._rule import Hit, Rule
+from lambdashield.checks._sdk import SourceCache
 from lambdashield.checks.functions import ApplicationView, FunctionView, Settings
 from lambdashield.iam_catalogue import Catalogue
 from lambdashield.model import (
@@ -38,6 +40,7 @@ ALL_RULES: tuple[Rule[Any], ...] = (
     *dependencies.RULES,
     *functions.RULES,
     *iam.RULES,
+    *least_privilege.RULES,
     *secrets.RULES,
 )
 
@@ -63,14 +66,19 @@ def subjects(
     settings: Settings | None = None,
     dependency_sets: Sequence[DependencySet] = (),
     store: AdvisoryStore | None = None,
+    code_roots: Mapping[PurePosixPath, Path] | None = None,
 ) -> Iterator[tuple[type[Any], Any, Locator]]:
     """Every object a rule can run over, with its type and how to locate its hits."""
     for document in documents:
         yield PolicyView, PolicyView(document, catalogue), _fixed(document.origin)
     for found in dependency_sets:
         yield DependencyView, DependencyView(found, store), _fixed(found.origin)
+    cache = SourceCache()
     for application in applications:
         yield from _application_subjects(application, catalogue, settings or Settings())
+        root = (code_roots or {}).get(application.origin.path)
+        for view in least_privilege.code_permissions(application, root, catalogue, cache=cache):
+            yield least_privilege.CodePermissions, view, view.locate
 
 
 def _application_subjects(

@@ -9,17 +9,30 @@ is loaded as a set of its own, so the same package is not reported twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator
 
 from lambdashield.advisories.osv import Verdict, evaluate, normalize_name
 from lambdashield.advisories.store import AdvisoryStore
 from lambdashield.loaders._deps import anchor, is_local_reference
 from lambdashield.loaders.python_deps import applies
-from lambdashield.model import Dependency, DependencySet
+from lambdashield.model import (
+    Dependency,
+    DependencySet,
+    HandlerImport,
+    KnownVulnerability,
+    Location,
+)
 
-__all__ = ["DependencyView", "anchor"]
+__all__ = ["DependencyView", "anchor", "known_vulnerabilities"]
 
-INSTALLED_TREES = frozenset({"site-packages", "node_modules"})
+INSTALLED_TREES = frozenset({"site-packages", "node_modules", "deployment-zip"})
+
+_Matched = tuple[tuple[Dependency, Verdict], ...]
+_MATCHED: weakref.WeakKeyDictionary[AdvisoryStore, dict[int, tuple[DependencySet, _Matched]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Verdicts per store and set (by identity; the set is kept so its id is not reused)."""
 
 
 class DependencyView:
@@ -56,11 +69,43 @@ class DependencyView:
                 continue
             yield dependency
 
+    def importers(self, dependency: Dependency) -> tuple[HandlerImport, ...]:
+        """The imports in the linked functions' handler code that may load `dependency`."""
+        if dependency.ecosystem != "PyPI":
+            return ()
+        key = normalize_name("PyPI", dependency.name)
+        return tuple(i for i in self.dependency_set.imports if key in i.distributions)
+
+    def reachable(self, dependency: Dependency) -> bool | None:
+        """`True` when a linked handler imports it, `False` when every linked function's
+        code was read and none does, `None` when that is not known."""
+        if self.importers(dependency):
+            return True
+        linked = self.dependency_set.functions
+        traced = set(self.dependency_set.traced)
+        if dependency.ecosystem == "PyPI" and linked and traced.issuperset(linked):
+            return False
+        return None
+
     def verdicts(self) -> tuple[tuple[Dependency, Verdict], ...]:
-        """Each dependency the store has advisories for, with what they say about it."""
+        """Each dependency the store has advisories for, with what they say about it.
+
+        Worked out once per set and store: the rules share one view, and the engine's
+        `known_vulnerabilities` (for the SBOM) finds the answer here instead of matching
+        the set again.
+        """
         if self._verdicts is None:
             store = self.store
-            self._verdicts = () if store is None or self.superseded else self._match(store)
+            if store is None or self.superseded:
+                self._verdicts = ()
+            else:
+                shared = _MATCHED.setdefault(store, {})
+                earlier = shared.get(id(self.dependency_set))
+                if earlier is not None and earlier[0] is self.dependency_set:
+                    self._verdicts = earlier[1]
+                else:
+                    self._verdicts = self._match(store)
+                    shared[id(self.dependency_set)] = (self.dependency_set, self._verdicts)
         return self._verdicts
 
     def _match(self, store: AdvisoryStore) -> tuple[tuple[Dependency, Verdict], ...]:
@@ -88,3 +133,42 @@ class DependencyView:
             if verdict.vulnerabilities or verdict.unchecked:
                 found.append((dependency, verdict))
         return tuple(found)
+
+
+def known_vulnerabilities(
+    dependency_sets: Iterable[DependencySet], store: AdvisoryStore | None
+) -> tuple[KnownVulnerability, ...]:
+    """Every vulnerability the store knows for the dependencies of `dependency_sets`, one
+    per package and vulnerability (malicious packages included), in a stable order."""
+    if store is None:
+        return ()
+    found: list[KnownVulnerability] = []
+    for dependency_set in dependency_sets:
+        view = DependencyView(dependency_set, store)
+        for dependency, verdict in view.verdicts():
+            reachable = view.reachable(dependency)
+            location = Location(dependency_set.origin.path, anchor(dependency))
+            found.extend(
+                KnownVulnerability(
+                    ecosystem=dependency.ecosystem,
+                    name=dependency.name,
+                    version=dependency.version,
+                    specifier=dependency.specifier,
+                    location=location,
+                    ids=vulnerability.ids,
+                    aliases=vulnerability.aliases,
+                    summary=vulnerability.summary,
+                    fixed=vulnerability.fixed,
+                    score=vulnerability.score,
+                    rating=vulnerability.rating,
+                    malicious=vulnerability.malicious,
+                    reachable=reachable,
+                )
+                for vulnerability in verdict.vulnerabilities
+            )
+    return tuple(
+        sorted(
+            found,
+            key=lambda v: (v.location.path, v.location.pointer, v.ecosystem, v.name, v.ids),
+        )
+    )

@@ -32,6 +32,9 @@ class Hit:
     lowered_because: str | None = None
     """Why this hit is less severe than the rule's default (a restricting condition); the
     engine lowers the severity one step and says why in the message."""
+    flow: tuple[tuple[int, str], ...] = ()
+    """For code rules: the path from source to sink, `(line, step)` pairs in the hit's file,
+    source first; the engine copies it to `Finding.flow` (SARIF `codeFlows`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,12 @@ def route_without_authorisation(view: FunctionView) -> Iterator[Hit]:
     Routes listed in the `public-routes` setting are not reported, nor are `OPTIONS`
     (CORS preflight) routes. Read-only methods (`GET`, `HEAD`) and routes that require an
     API key are reported one severity lower: an API key identifies a caller, it does not
-    authorise one.
+    authorise one. Routes of private REST APIs (`EndpointConfiguration: PRIVATE`,
+    Serverless `endpointType: PRIVATE`, Terraform `endpoint_configuration` type
+    `PRIVATE`) are also reported one severity lower, not skipped: the internet cannot
+    reach them, but a VPC endpoint decides where a caller sits, not who it is, so every
+    workload that can reach an endpoint the API's resource policy admits can call the
+    route without credentials.
 
     ## Why it matters
     Anyone who finds the API can call the route and reach the handler's code and
@@ -230,6 +235,8 @@ def route_without_authorisation(view: FunctionView) -> Iterator[Hit]:
             reasons.append(
                 "an API key is required, which identifies callers but does not authorise them"
             )
+        if auth.private:
+            reasons.append("the API is private, reachable only through VPC endpoints")
         event = f" (`{event_name(trigger)}`)" if event_name(trigger) else ""
         how = f": {auth.detail}" if auth.detail else ""
         yield Hit(
@@ -258,10 +265,15 @@ def _set(value: str | None) -> bool:
     since="0.1.0",
     tags=("resource-policy", "public"),
 )
-def permission_open_to_everyone(permission: Permission) -> Iterator[Hit]:
+def permission_open_to_everyone(view: ApplicationView) -> Iterator[Hit]:
     """Flags resource-based permissions on a function (`AWS::Lambda::Permission`,
     `aws_lambda_permission`) with `Principal: "*"` and neither `SourceArn`,
-    `SourceAccount` nor `FunctionUrlAuthType: AWS_IAM` to narrow it.
+    `SourceAccount`, `PrincipalOrgID` nor `FunctionUrlAuthType: AWS_IAM` to narrow it.
+
+    A permission that only lets everyone call a function URL (`lambda:InvokeFunctionUrl`
+    with `FunctionUrlAuthType: NONE`) of a function whose URL has `AuthType: NONE` is not
+    reported: LS-API-001 reports that URL, and the permission is what any URL with
+    `AuthType: NONE` needs to work, so one finding covers both.
 
     ## Why it matters
     `Principal: "*"` lets every AWS account call the function with any payload
@@ -273,14 +285,40 @@ def permission_open_to_everyone(permission: Permission) -> Iterator[Hit]:
     ## Fix
     Name the caller: the service principal that invokes it (`s3.amazonaws.com`,
     `apigateway.amazonaws.com`) with `SourceArn` and `SourceAccount`, or an account or
-    role ARN. For a function URL use `FunctionUrlAuthType: AWS_IAM`.
+    role ARN. For a function URL use `FunctionUrlAuthType: AWS_IAM`. To open a function
+    to your own organisation only, add `PrincipalOrgID`.
     """
+    public_urls = {
+        function.origin.resource
+        for function in view.application.functions
+        if any(_public_url(t) for t in function.triggers)
+    }
+    for permission in view.application.permissions:
+        yield from _open_permission(permission, public_urls)
+
+
+def _public_url(trigger: Trigger) -> bool:
+    return (
+        trigger.kind is TriggerKind.FUNCTION_URL
+        and trigger.auth is not None
+        and trigger.auth.kind is AuthKind.NONE
+    )
+
+
+def _open_permission(permission: Permission, public_urls: set[str]) -> Iterator[Hit]:
     if permission.principal.strip() != "*":
         return
-    if _set(permission.source_arn) or _set(permission.source_account):
+    if (
+        _set(permission.source_arn)
+        or _set(permission.source_account)
+        or _set(permission.principal_org_id)
+    ):
         return
     auth_type = (permission.function_url_auth_type or "").strip().upper()
     if auth_type == "AWS_IAM":
+        return
+    url_only = permission.action.strip().lower() == "lambda:invokefunctionurl"
+    if url_only and auth_type == "NONE" and permission.function in public_urls:
         return
     target = f"`{permission.function}`" if permission.function else "the function"
     action = permission.action.strip() or "lambda:InvokeFunction"
@@ -394,7 +432,11 @@ def public_triggering_bucket(bucket: Bucket) -> Iterator[Hit]:
     that allows `Principal: "*"` to read or write objects with no condition that
     narrows it (`aws:SourceVpce`, `aws:PrincipalOrgID`, a fixed `aws:SourceIp`, ...).
 
-    A bucket that is only readable is reported one severity lower.
+    A bucket that is only readable is reported one severity lower. S3 Block Public Access
+    on the bucket (or, in Terraform, the account) is honoured: `IgnorePublicAcls` makes a
+    public ACL grant nothing, and `RestrictPublicBuckets` or `BlockPublicPolicy` keep a
+    public bucket policy from letting everyone in. `BlockPublicAcls` alone does not: it
+    stops new public ACLs, not the one the bucket already has.
 
     ## Why it matters
     If anyone can write, anyone can invoke the function with content they choose, as
@@ -411,7 +453,8 @@ def public_triggering_bucket(bucket: Bucket) -> Iterator[Hit]:
         return
     functions = ", ".join(f"`{f}`" for f in sorted(set(bucket.notifies)))
     name = bucket.origin.resource
-    if bucket.public_write or bucket.public_read:
+    block = bucket.public_access_block
+    if (bucket.public_write or bucket.public_read) and not (block and block.blocks_acls):
         acl = "PublicReadWrite" if bucket.public_write else "PublicRead"
         what = "write objects that invoke" if bucket.public_write else "read the objects of"
         yield Hit(
@@ -421,7 +464,7 @@ def public_triggering_bucket(bucket: Bucket) -> Iterator[Hit]:
             f"acl:{acl}",
             lowered_because=None if bucket.public_write else "anyone can read, not write",
         )
-    if bucket.policy is None:
+    if bucket.policy is None or (block and block.blocks_policy):
         return
     data = _data()
     for statement in bucket.policy.statements:

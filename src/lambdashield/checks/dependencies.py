@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from lambdashield.advisories.osv import Verdict, Vulnerability
-from lambdashield.checks._deps_view import DependencyView, anchor
+from lambdashield.checks._deps_view import DependencyView, anchor, known_vulnerabilities
 from lambdashield.checks._rule import Hit, rule
 from lambdashield.model import Confidence, Dependency, Severity
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "known_vulnerabilities"]
 
 _SEVERITIES = {
     "critical": Severity.CRITICAL,
@@ -68,6 +68,37 @@ def _dev_reason(dependency: Dependency) -> str | None:
     return "a development dependency, not deployed" if dependency.dev else None
 
 
+def _functions(names: Iterable[str], verb: str = "") -> str:
+    """`the handler of `Api` imports it`, `the handlers of `Api`, `Worker` import it`."""
+    shown = list(dict.fromkeys(names))
+    text = _listed(shown, limit=3)
+    if len(shown) == 1:
+        return f"the handler of {text}{f' {verb}s it' if verb else ''}"
+    return f"the handlers of {text}{f' {verb} it' if verb else ''}"
+
+
+def _reach(view: DependencyView, dependency: Dependency) -> str:
+    """What is known of whether the linked handlers import the package, as a suffix."""
+    reachable = view.reachable(dependency)
+    if reachable:
+        found = view.importers(dependency)
+        return f"; reachable: {_functions((i.function for i in found), 'import')} (LS-DEP-005)"
+    if reachable is False:
+        return (
+            f"; not imported by {_functions(view.dependency_set.functions)}, though another "
+            "package may use it"
+        )
+    return ""
+
+
+_RAISED = {
+    Severity.LOW: Severity.MEDIUM,
+    Severity.MEDIUM: Severity.HIGH,
+    Severity.HIGH: Severity.CRITICAL,
+    Severity.CRITICAL: Severity.CRITICAL,
+}
+
+
 @rule(
     id="LS-DEP-001",
     title="Dependency has a known vulnerability",
@@ -106,7 +137,7 @@ def known_vulnerability(view: DependencyView) -> Iterator[Hit]:
                 yield Hit(
                     where,
                     f"{_what(dependency)} is affected by {_named(vulnerability)}{score}{fixed}"
-                    f"{summary}; {_upgrade(dependency, verdict)}",
+                    f"{summary}; {_upgrade(dependency, verdict)}{_reach(view, dependency)}",
                     f"{key}:{vulnerability.key}",
                     lowered_because=_dev_reason(dependency),
                     severity=_severity([vulnerability]),
@@ -126,7 +157,8 @@ def known_vulnerability(view: DependencyView) -> Iterator[Hit]:
                 f"{_what(dependency)} admits versions affected by {len(plain)} known "
                 f"vulnerabilit{'y' if len(plain) == 1 else 'ies'}: "
                 f"{'; '.join(_named(v) for v in plain[:6])}"
-                f"{f' and {len(plain) - 6} more' if len(plain) > 6 else ''}; {advice}",
+                f"{f' and {len(plain) - 6} more' if len(plain) > 6 else ''}; {advice}"
+                f"{_reach(view, dependency)}",
                 f"{key}:range:{dependency.specifier}",
                 lowered_because="; ".join(reasons) or None,
                 severity=_severity(plain),
@@ -293,4 +325,61 @@ def unverified_dependencies(view: DependencyView) -> Iterator[Hit]:
         )
 
 
-RULES = (known_vulnerability, malicious_package, unpinned_dependency, unverified_dependencies)
+@rule(
+    id="LS-DEP-005",
+    title="Handler imports a package with a known vulnerability",
+    severity=Severity.HIGH,
+    confidence=Confidence.MEDIUM,
+    cwe=1395,
+    since="0.2.0",
+    tags=("vulnerability", "reachability", "supply-chain"),
+)
+def reachable_vulnerability(view: DependencyView) -> Iterator[Hit]:
+    """Flags a vulnerable package that a function's handler code imports, directly or
+    through the function's own modules, once per package. Its severity is one step above
+    the package's most severe advisory. Imports are read with `ast` from the handler file
+    onwards, within the function's code folder; nothing is run.
+
+    ## Why it matters
+    A vulnerable package the handler imports is loaded on every invocation, and the event
+    that reaches the handler is often attacker-controlled: of all the known vulnerabilities
+    in a deployment package, these are the likeliest to be exploitable and the first to fix.
+    `LS-DEP-001` reports each advisory and says whether the package is imported; this rule
+    picks out the imported ones.
+
+    ## Fix
+    Upgrade the package to the version the message names (e.g. `PyYAML==6.0.1` instead of
+    `PyYAML==5.3.1`), rebuild and redeploy. If no fixed version exists, replace the package
+    or remove the import, and check that the handler never passes event data to the
+    vulnerable call.
+    """
+    for dependency, verdict in view.verdicts():
+        plain = [v for v in verdict.vulnerabilities if not v.malicious]
+        importers = view.importers(dependency) if plain else ()
+        if not importers:
+            continue
+        first = importers[0]
+        where = f"`{first.module}` at {first.path.as_posix()}:{first.line}"
+        count = f"{len(plain)} known vulnerabilit{'y' if len(plain) == 1 else 'ies'}"
+        reasons = [r for r in (_dev_reason(dependency),) if r]
+        if verdict.ranged and not all(v.certain for v in plain):
+            reasons.insert(0, "the range also admits unaffected versions")
+        admits = "admits versions with" if verdict.ranged else "has"
+        yield Hit(
+            anchor(dependency),
+            f"{_what(dependency)} {admits} {count} ({_listed((v.key for v in plain), 4)}) "
+            f"and {_functions((i.function for i in importers), 'import')} ({where}); "
+            f"{_upgrade(dependency, verdict)}",
+            f"{dependency.ecosystem}:{dependency.name.lower()}:reachable",
+            severity=_RAISED[_severity(plain) or Severity.HIGH],
+            lowered_because="; ".join(reasons) or None,
+        )
+
+
+RULES = (
+    known_vulnerability,
+    malicious_package,
+    unpinned_dependency,
+    unverified_dependencies,
+    reachable_vulnerability,
+)

@@ -13,8 +13,8 @@ import fnmatch
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Container, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,25 @@ class FunctionView:
         return function.origin
 
     def bucket(self, logical_id: str) -> Bucket | None:
-        return next((b for b in self.application.buckets if b.origin.resource == logical_id), None)
+        return _bucket_index(self.application).get(logical_id)
+
+
+_BUCKET_INDEXES: dict[int, tuple[Application, dict[str, Bucket]]] = {}
+
+
+def _bucket_index(application: Application) -> dict[str, Bucket]:
+    """The application's buckets by logical name (the first of a name wins), built once
+    per application: every function of a template with thousands of buckets asks."""
+    cached = _BUCKET_INDEXES.get(id(application))
+    if cached is not None and cached[0] is application:
+        return cached[1]
+    index: dict[str, Bucket] = {}
+    for bucket in application.buckets:
+        index.setdefault(bucket.origin.resource, bucket)
+    if len(_BUCKET_INDEXES) >= 8:
+        _BUCKET_INDEXES.pop(next(iter(_BUCKET_INDEXES)))
+    _BUCKET_INDEXES[id(application)] = (application, index)
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +128,19 @@ class ApplicationView:
 
     application: Application
     settings: Settings = _DEFAULT_SETTINGS
+    _locators: list[Callable[[str], Origin]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+    """The locator, built on first use (an index: rules over a template with thousands of
+    resources locate thousands of hits)."""
 
     def locate(self, pointer: str) -> Origin:
         """The object a pointer lies in: a template value written in another file, the
         function, role, permission or bucket whose definition (or bucket policy) holds it,
         else the resource or parameter named by the pointer, else the file itself."""
-        for value in self.application.values:
-            if value.origin is not None and _within(pointer, value.pointer):
-                return value.origin
-        return _locator(self.application)(pointer)
+        if not self._locators:
+            self._locators.append(_locator(self.application))
+        return self._locators[0](pointer)
 
 
 def _within(pointer: str, base: str) -> bool:
@@ -137,18 +159,32 @@ def _origins(application: Application) -> list[Origin]:
     return [o for o in found if o.pointer]
 
 
+def _prefixes(pointer: str) -> Iterator[str]:
+    """`pointer` and every pointer that holds it, longest first (`/a/b`, `/a`, `""`)."""
+    yield pointer
+    end = pointer.rfind("/")
+    while end >= 0:
+        yield pointer[:end]
+        end = pointer.rfind("/", 0, end)
+
+
 def _locator(application: Application) -> Callable[[str], Origin]:
-    origins = _origins(application)
+    values: dict[str, Origin] = {}
+    for value in application.values:
+        if value.origin is not None:
+            values.setdefault(value.pointer, value.origin)
+    origins: dict[str, Origin] = {}
+    for origin in _origins(application):
+        origins.setdefault(origin.pointer, origin)
     base = application.origin
 
     def locate(pointer: str) -> Origin:
-        best = max(
-            (o for o in origins if _within(pointer, o.pointer)),
-            key=lambda o: len(o.pointer),
-            default=None,
-        )
-        if best is not None:
-            return best
+        prefixes = list(_prefixes(pointer))
+        found = next((values[p] for p in prefixes if p in values), None)
+        if found is None:
+            found = next((origins[p] for p in prefixes if p in origins), None)
+        if found is not None:
+            return found
         rest = pointer[len(base.pointer) :] if pointer.startswith(base.pointer) else pointer
         parts = rest.split("/")
         if len(parts) >= 3 and parts[1] in ("Resources", "Parameters"):
@@ -377,6 +413,7 @@ def shared_role(view: ApplicationView) -> Iterator[Hit]:
 
 
 _KIND_LABELS = {
+    TriggerKind.API_REST: "asynchronous API route",
     TriggerKind.S3: "S3 event",
     TriggerKind.SNS: "SNS topic",
     TriggerKind.EVENTBRIDGE: "EventBridge rule",
@@ -421,8 +458,16 @@ def _trigger_label(trigger: Trigger) -> str:
 )
 def async_without_failure_destination(view: FunctionView) -> Iterator[Hit]:
     """Flags functions invoked asynchronously (S3, SNS, EventBridge, schedules, IoT,
-    CloudWatch Logs) that have neither a dead-letter queue nor an on-failure
-    destination.
+    CloudWatch Logs, API routes that invoke with `X-Amz-Invocation-Type: Event` such as
+    Serverless `http: {async: true}`) that have neither a dead-letter queue nor an
+    on-failure destination (on the function, in SAM `EventInvokeConfig`, a separate
+    `AWS::Lambda::EventInvokeConfig` or `aws_lambda_function_event_invoke_config`, or
+    Serverless `onError` / `destinations.onFailure`).
+
+    A dead-letter queue on the trigger itself (an SNS subscription's `RedrivePolicy`, an
+    EventBridge or Scheduler target's `DeadLetterConfig`) does not silence the finding,
+    which then names it: it keeps the events the service could not hand to Lambda, while
+    an event Lambda accepted and the function then failed on is still dropped.
 
     ## Why it matters
     Lambda retries a failed asynchronous event twice and then drops it. Without a
@@ -439,16 +484,24 @@ def async_without_failure_destination(view: FunctionView) -> Iterator[Hit]:
     function = view.function
     if function.dead_letter or function.on_failure:
         return
-    triggers = [t for t in function.triggers if t.kind.is_async]
+    triggers = [t for t in function.triggers if t.is_async]
     if not triggers:
         return
     listed = ", ".join(_trigger_label(t) for t in triggers[:4])
     more = f" and {len(triggers) - 4} more" if len(triggers) > 4 else ""
+    delivery = [t for t in triggers if t.dead_letter]
+    note = ""
+    if delivery:
+        names = ", ".join(_trigger_label(t) for t in delivery[:4])
+        note = (
+            f" (the dead-letter queue of {names} keeps only events that could not be "
+            "delivered to Lambda, not those the function failed on)"
+        )
     yield Hit(
         function.origin.pointer,
         f"invoked asynchronously by {listed}{more}, with no dead-letter queue or on-failure "
-        "destination: events that still fail after Lambda's retries are dropped; add an "
-        "on-failure destination or a dead-letter queue",
+        f"destination on the function{note}: events that still fail after Lambda's retries "
+        "are dropped; add an on-failure destination or a dead-letter queue to the function",
         ",".join(sorted({t.kind.value for t in triggers})),
     )
 
@@ -456,6 +509,7 @@ def async_without_failure_destination(view: FunctionView) -> Iterator[Hit]:
 # --- LS-FN-004 ---------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_PLACEHOLDER_NAME = re.compile(r"\$\{([^}]*)\}")
 
 
 def _filtered(trigger: Trigger) -> bool:
@@ -477,7 +531,18 @@ def _pattern(text: str) -> str:
     return _PLACEHOLDER.sub("*", text).lower()
 
 
-def _covers_bucket(resource: str, names: tuple[str, ...], others: frozenset[str]) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Others:
+    """The logical IDs of the template's buckets but one, without copying them."""
+
+    buckets: dict[str, Bucket]
+    but: str
+
+    def __contains__(self, name: object) -> bool:
+        return name != self.but and name in self.buckets
+
+
+def _covers_bucket(resource: str, names: tuple[str, ...], others: Container[str]) -> bool:
     """Whether a `Resource` entry can name objects of the bucket known as `names`;
     `others` are the logical IDs of the template's other buckets."""
     value = resource.strip()
@@ -486,7 +551,7 @@ def _covers_bucket(resource: str, names: tuple[str, ...], others: frozenset[str]
     for name in names:
         if f"${{{name}}}" in value or f"${{{name}.Arn}}" in value:
             return True
-    if any(f"${{{other}}}" in value or f"${{{other}.Arn}}" in value for other in others):
+    if any(p.removesuffix(".Arn") in others for p in _PLACEHOLDER_NAME.findall(value)):
         return False
     parts = value.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("s3", "*"):
@@ -507,7 +572,7 @@ def _allows_put(statement: Statement) -> bool:
 
 
 def _can_write(
-    role: Role | None, names: tuple[str, ...], others: frozenset[str] = frozenset()
+    role: Role | None, names: tuple[str, ...], others: Container[str] = frozenset()
 ) -> bool | None:
     """Whether a role may put objects into the bucket: `None` when its permissions are
     not all known."""
@@ -559,11 +624,7 @@ def s3_trigger_without_filter(view: FunctionView) -> Iterator[Hit]:
         if trigger.kind is not TriggerKind.S3 or _filtered(trigger):
             continue
         names = _bucket_names(view, trigger.source)
-        others = frozenset(
-            b.origin.resource
-            for b in view.application.buckets
-            if b.origin.resource != trigger.source
-        )
+        others = _Others(_bucket_index(view.application), trigger.source)
         writes = _can_write(view.function.role, names, others)
         event = f" `{event_name(trigger)}`" if event_name(trigger) else ""
         consequence = (

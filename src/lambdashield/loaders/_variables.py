@@ -412,6 +412,14 @@ class Resolver:
         # Serverless resolves every `file(...)` against the service folder.
         target = _resolved(self.base_dir / name)
         if not target.is_relative_to(self.root):
+            # An error entry, not only an unknown value: the configuration depends on a
+            # file the scan was not allowed to read, so its result is incomplete.
+            self._error(
+                src,
+                pointer,
+                f"`{expression}` reads {name}, outside the scanned folder, which is never "
+                "read; scan a folder that holds both",
+            )
             return Unresolved(expression, f"{name} is outside the scanned folder and is not read")
         if not target.is_file():
             return _Missing(f"{name} does not exist")

@@ -54,6 +54,7 @@ _INTRINSICS = {
 }
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -130,6 +131,8 @@ class _Walker:
         return self.scalar(node)
 
     def scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR:
+            return node.value  # what the constructor would return, without its machinery
         if node.tag == "tag:yaml.org,2002:timestamp":
             # `2010-09-09` is a template version, not a date to convert.
             return node.value

@@ -10,6 +10,7 @@ and bucket notification that invokes them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from lambdashield.model import (
     Origin,
     Permission,
     PolicyDocument,
+    PublicAccessBlock,
     Role,
     ScanError,
     Suppression,
@@ -165,6 +167,13 @@ class _Template:
         """Role logical ID -> policies attached by `AWS::IAM::Policy`/`ManagedPolicy`."""
         self.raw_role: dict[str, Any] = {}
         """Function logical ID -> its `Role` property, linked once every role is read."""
+        self.busy_maps: set[tuple[str, ...]] = set()
+        self.reported: set[str] = set()
+        """Pointers of errors already reported (a cycle is met from each of its members)."""
+        self.s3_events: dict[str, list[str]] = {}
+        """Bucket logical ID -> functions whose SAM `S3` events it invokes."""
+        self.invoke_configs: dict[str, str] = {}
+        """Function logical ID -> on-failure destination of an `AWS::Lambda::EventInvokeConfig`."""
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -234,12 +243,29 @@ class _Template:
         if key == "Fn::FindInMap" and isinstance(inner, list) and len(inner) == 3:
             names = [self.resolve(n, depth + 1) for n in inner]
             if all(isinstance(n, str) for n in names):
-                found = self.mappings.get(names[0], {}).get(names[1], {}).get(names[2])
+                found = _dig(self.mappings, *names)
                 if found is not None:
-                    return self.resolve(found, depth + 1)
+                    return self.find_in_map(tuple(names), found, depth)
         if key.startswith("Fn::") or key in ("Ref", "Condition"):
             return Unresolved(f"{key} {inner!r}"[:200], "depends on the deployment")
         return {key: self.resolve(inner, depth + 1)}
+
+    def find_in_map(self, names: tuple[str, ...], found: Any, depth: int) -> Any:
+        """A mapping's value, resolved; a value that leads back to itself is an error."""
+        if names in self.busy_maps:
+            pointer = self.at("Mappings", *names)
+            if pointer not in self.reported:
+                self.reported.add(pointer)
+                self.error(
+                    pointer,
+                    f"circular reference: `Fn::FindInMap {list(names)}` leads back to itself",
+                )
+            return Unresolved(f"Fn::FindInMap {list(names)}", "circular reference")
+        self.busy_maps.add(names)
+        try:
+            return self.resolve(found, depth + 1)
+        finally:
+            self.busy_maps.discard(names)
 
     def ref(self, name: str) -> Any:
         if name in _PSEUDO or name in self.resources:
@@ -278,6 +304,11 @@ class _Template:
                 reader(self, logical_id)
         for logical_id in list(self.functions):
             self.finish_function(logical_id)
+        for logical_id, functions in self.s3_events.items():
+            bucket = self.buckets.get(logical_id)
+            if bucket is not None:
+                notifies = tuple(dict.fromkeys((*bucket.notifies, *functions)))
+                self.buckets[logical_id] = replace(bucket, notifies=notifies)
         for logical_id, role in list(self.roles.items()):
             extra = self.attached.get(logical_id)
             if extra:
@@ -355,6 +386,9 @@ class _Template:
         dlq = dead_letter.get("TargetArn") if isinstance(dead_letter, dict) else None
         invoke = props.get("EventInvokeConfig")
         on_failure = _dig(invoke, "DestinationConfig", "OnFailure", "Destination")
+        created = _dig(invoke, "DestinationConfig", "OnFailure", "Type")
+        if on_failure is None and is_sam and created is not None:
+            on_failure = f"{_text(self.resolve(created))} that SAM creates"
         tracing = props.get("Tracing") if is_sam else _dig(props.get("TracingConfig"), "Mode")
         self.functions[logical_id] = Function(
             origin=self.origin(logical_id, "function", here),
@@ -420,6 +454,9 @@ class _Template:
         events = self.events.get(logical_id)
         if events:
             function = replace(function, triggers=(*function.triggers, *events.triggers))
+        on_failure = self.invoke_configs.get(logical_id)
+        if on_failure is not None and function.on_failure is None:
+            function = replace(function, on_failure=on_failure)
         self.functions[logical_id] = function
 
     def link_role(self, function: Function) -> Function:
@@ -556,6 +593,9 @@ class _Template:
             properties = properties if isinstance(properties, dict) else {}
             trigger = self.sam_event(str(name), str(kind), properties, pointer)
             self.add_trigger(logical_id, trigger)
+            bucket = self.target(properties.get("Bucket")) if kind == "S3" else None
+            if bucket is not None and self.type_of(bucket) == "AWS::S3::Bucket":
+                self.s3_events.setdefault(bucket, []).append(logical_id)
 
     def sam_event(self, name: str, kind: str, props: dict[str, Any], pointer: str) -> Trigger:
         if kind in ("Api", "HttpApi"):
@@ -563,6 +603,8 @@ class _Template:
             path = _text(self.resolve(props.get("Path", "/")))
             api = self.target(props.get("RestApiId") if kind == "Api" else props.get("ApiId"))
             auth = self.route_auth(kind, api, props.get("Auth"), f"{pointer}/Properties/Auth")
+            if kind == "Api" and self.private_api(api):
+                auth = replace(auth, private=True)
             return Trigger(
                 TriggerKind.API_REST if kind == "Api" else TriggerKind.API_HTTP,
                 f"{method} {path}",
@@ -606,7 +648,57 @@ class _Template:
         trigger_kind, key = simple.get(kind, (TriggerKind.OTHER, ""))
         source = props.get(key) if key else kind
         shown = self.target(source) or self.resolve(source)
-        return Trigger(trigger_kind, _text(shown)[:200], pointer, name)
+        buffered = kind == "SNS" and _enabled(self.resolve(props.get("SqsSubscription")))
+        return Trigger(
+            trigger_kind,
+            _text(shown)[:200],
+            pointer,
+            name,
+            dead_letter=self.event_dead_letter(kind, props),
+            # With `SqsSubscription`, SAM puts a queue between the topic and the function,
+            # which Lambda then polls: the function is no longer invoked asynchronously.
+            asynchronous=False if buffered else None,
+        )
+
+    def event_dead_letter(self, kind: str, props: dict[str, Any]) -> str | None:
+        """The dead-letter queue of a SAM event's own delivery: an SNS subscription's
+        `RedrivePolicy`, an EventBridge or Scheduler target's `DeadLetterConfig`."""
+        if kind == "SNS":
+            return self.redrive_target(props.get("RedrivePolicy"))
+        if kind not in ("EventBridgeRule", "CloudWatchEvent", "Schedule", "ScheduleV2"):
+            return None
+        config = props.get("DeadLetterConfig")
+        if not isinstance(config, dict):
+            return None
+        if config.get("Arn") is not None:
+            return _text(self.resolve(config["Arn"]))
+        if config.get("Type") is not None:
+            return f"{_text(self.resolve(config['Type']))} queue that SAM creates"
+        return None
+
+    def redrive_target(self, policy: Any) -> str | None:
+        """`deadLetterTargetArn` of an SNS `RedrivePolicy` (a mapping or its JSON text)."""
+        value = self.resolve(policy)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        target = value.get("deadLetterTargetArn") if isinstance(value, dict) else None
+        return None if target is None else _text(target)
+
+    def private_api(self, api: str | None) -> bool:
+        """Whether a REST API (SAM or `AWS::ApiGateway::RestApi`; `None` for SAM's implicit
+        API) has a private endpoint; SAM's `Globals.Api` applies to SAM APIs only."""
+        if api is not None:
+            props = self.properties(api)
+            if "EndpointConfiguration" in props:
+                return _private_endpoint(self.resolve(props["EndpointConfiguration"]))
+            if self.type_of(api) != "AWS::Serverless::Api":
+                return False
+        section = self.globals.get("Api")
+        found = section.get("EndpointConfiguration") if isinstance(section, dict) else None
+        return _private_endpoint(self.resolve(found))
 
     def route_auth(self, kind: str, api: str | None, auth: Any, pointer: str) -> Authorization:
         """Who may call a SAM API route: its own `Auth`, else the API's defaults."""
@@ -730,6 +822,7 @@ class _Template:
                 source_arn=_opt(self.resolve(props.get("SourceArn"))),
                 source_account=_opt(self.resolve(props.get("SourceAccount"))),
                 function_url_auth_type=_opt(self.resolve(props.get("FunctionUrlAuthType"))),
+                principal_org_id=_opt(self.resolve(props.get("PrincipalOrgID"))),
             )
         )
 
@@ -771,7 +864,9 @@ class _Template:
             f"AuthorizationType {kind}",
             api_key,
             f"{pointer}/AuthorizationType" if "AuthorizationType" in props else pointer,
+            private=self.private_api(self.target(props.get("RestApiId"))),
         )
+        parameters = self.resolve(_dig(props.get("Integration"), "RequestParameters"))
         self.add_trigger(
             function,
             Trigger(
@@ -780,15 +875,24 @@ class _Template:
                 self.at("Resources", logical_id),
                 logical_id,
                 auth,
+                asynchronous=True if _invokes_as_event(parameters) else None,
             ),
         )
 
-    def rest_path(self, resource: Any, depth: int = 0) -> str:
+    def rest_path(self, resource: Any, seen: tuple[str, ...] = ()) -> str:
         target = self.target(resource)
-        if target is None or depth > 32 or self.type_of(target) != "AWS::ApiGateway::Resource":
+        if target is None or self.type_of(target) != "AWS::ApiGateway::Resource":
             return "/"
+        if target in seen or len(seen) > 32:
+            pointer = self.at("Resources", seen[-1], "Properties", "ParentId")
+            if target in seen and pointer not in self.reported:
+                self.reported.add(pointer)
+                self.error(
+                    pointer, f"circular reference: API resource `{target}` is its own ancestor"
+                )
+            return "/?"
         props = self.properties(target)
-        parent = self.rest_path(props.get("ParentId"), depth + 1)
+        parent = self.rest_path(props.get("ParentId"), (*seen, target))
         return parent.rstrip("/") + "/" + _text(self.resolve(props.get("PathPart", "")))
 
     def read_route(self, logical_id: str) -> None:
@@ -855,6 +959,25 @@ class _Template:
             public_write=acl == "PublicReadWrite" or (previous.public_write if previous else False),
             policy=previous.policy if previous else None,
             notifies=tuple(notifies),
+            public_access_block=self.public_access_block(logical_id, props),
+        )
+
+    def public_access_block(
+        self, logical_id: str, props: dict[str, Any]
+    ) -> PublicAccessBlock | None:
+        config = self.resolve(props.get("PublicAccessBlockConfiguration"))
+        if not isinstance(config, dict):
+            return None
+
+        def on(key: str) -> bool:
+            return str(config.get(key, "")).strip().lower() == "true"
+
+        return PublicAccessBlock(
+            self.at("Resources", logical_id, "Properties", "PublicAccessBlockConfiguration"),
+            block_public_acls=on("BlockPublicAcls"),
+            ignore_public_acls=on("IgnorePublicAcls"),
+            block_public_policy=on("BlockPublicPolicy"),
+            restrict_public_buckets=on("RestrictPublicBuckets"),
         )
 
     def read_bucket_policy(self, logical_id: str) -> None:
@@ -872,6 +995,95 @@ class _Template:
         bucket = self.buckets.get(target)
         if bucket is not None:
             self.buckets[target] = replace(bucket, policy=document)
+
+    def read_invoke_config(self, logical_id: str) -> None:
+        """`AWS::Lambda::EventInvokeConfig`: the function's asynchronous failure destination."""
+        props = self.properties(logical_id)
+        function = self.target(props.get("FunctionName"))
+        destination = _dig(props.get("DestinationConfig"), "OnFailure", "Destination")
+        if function is not None and destination is not None:
+            self.invoke_configs.setdefault(function, _text(self.resolve(destination)))
+
+    def lambda_target(self, value: Any) -> str | None:
+        target = self.target(value)
+        if target is None or self.type_of(target) not in _FUNCTION_TYPES:
+            return None
+        return target
+
+    def read_event_rule(self, logical_id: str) -> None:
+        """`AWS::Events::Rule` targets that invoke a function, each with its own DLQ."""
+        props = self.properties(logical_id)
+        schedule = props.get("ScheduleExpression")
+        kind = TriggerKind.SCHEDULE if schedule is not None else TriggerKind.EVENTBRIDGE
+        source = _text(self.resolve(schedule)) if schedule is not None else logical_id
+        for index, target in enumerate(_list(props.get("Targets"))):
+            if not isinstance(target, dict):
+                continue
+            function = self.lambda_target(target.get("Arn"))
+            dead_letter = _dig(target.get("DeadLetterConfig"), "Arn")
+            self.add_trigger(
+                function,
+                Trigger(
+                    kind,
+                    source[:200],
+                    self.at("Resources", logical_id, "Properties", "Targets", index),
+                    logical_id,
+                    dead_letter=None if dead_letter is None else _text(self.resolve(dead_letter)),
+                ),
+            )
+
+    def read_schedule(self, logical_id: str) -> None:
+        """`AWS::Scheduler::Schedule` whose target is a function."""
+        props = self.properties(logical_id)
+        target = props.get("Target")
+        if not isinstance(target, dict):
+            return
+        dead_letter = _dig(target.get("DeadLetterConfig"), "Arn")
+        self.add_trigger(
+            self.lambda_target(target.get("Arn")),
+            Trigger(
+                TriggerKind.SCHEDULE,
+                _text(self.resolve(props.get("ScheduleExpression")))[:200],
+                self.at("Resources", logical_id, "Properties", "Target"),
+                logical_id,
+                dead_letter=None if dead_letter is None else _text(self.resolve(dead_letter)),
+            ),
+        )
+
+    def read_subscription(self, logical_id: str) -> None:
+        """`AWS::SNS::Subscription` with the `lambda` protocol."""
+        props = self.properties(logical_id)
+        if _text(self.resolve(props.get("Protocol"))).lower() != "lambda":
+            return
+        topic = props.get("TopicArn")
+        self.add_trigger(
+            self.lambda_target(props.get("Endpoint")),
+            Trigger(
+                TriggerKind.SNS,
+                _text(self.target(topic) or self.resolve(topic))[:200],
+                self.at("Resources", logical_id),
+                logical_id,
+                dead_letter=self.redrive_target(props.get("RedrivePolicy")),
+            ),
+        )
+
+    def read_topic(self, logical_id: str) -> None:
+        """`AWS::SNS::Topic` `Subscription` entries with the `lambda` protocol."""
+        props = self.properties(logical_id)
+        for index, entry in enumerate(_list(props.get("Subscription"))):
+            if not isinstance(entry, dict):
+                continue
+            if _text(self.resolve(entry.get("Protocol"))).lower() != "lambda":
+                continue
+            self.add_trigger(
+                self.lambda_target(entry.get("Endpoint")),
+                Trigger(
+                    TriggerKind.SNS,
+                    logical_id,
+                    self.at("Resources", logical_id, "Properties", "Subscription", index),
+                    logical_id,
+                ),
+            )
 
     def read_stage_variables(self, logical_id: str) -> None:
         props = self.properties(logical_id)
@@ -901,7 +1113,34 @@ _READERS: dict[str, Callable[[_Template, str], None]] = {
     "AWS::S3::BucketPolicy": _Template.read_bucket_policy,
     "AWS::ApiGateway::Stage": _Template.read_stage_variables,
     "AWS::Serverless::Api": _Template.read_stage_variables,
+    "AWS::Lambda::EventInvokeConfig": _Template.read_invoke_config,
+    "AWS::Events::Rule": _Template.read_event_rule,
+    "AWS::Scheduler::Schedule": _Template.read_schedule,
+    "AWS::SNS::Subscription": _Template.read_subscription,
+    "AWS::SNS::Topic": _Template.read_topic,
 }
+_FUNCTION_TYPES = frozenset({"AWS::Lambda::Function", "AWS::Serverless::Function"})
+
+
+def _enabled(value: Any) -> bool:
+    """A SAM switch that is either `true` or a mapping of its settings."""
+    return isinstance(value, dict) or str(value).strip().lower() == "true"
+
+
+def _private_endpoint(value: Any) -> bool:
+    """`EndpointConfiguration` as SAM (`PRIVATE`, `{Type: PRIVATE}`) or CloudFormation
+    (`{Types: [PRIVATE]}`) writes it."""
+    if isinstance(value, dict):
+        value = value.get("Types", value.get("Type"))
+    return any(isinstance(v, str) and v.strip().upper() == "PRIVATE" for v in _list(value))
+
+
+def _invokes_as_event(parameters: Any) -> bool:
+    """An integration that asks Lambda for an asynchronous invocation."""
+    if not isinstance(parameters, dict):
+        return False
+    value = parameters.get("integration.request.header.X-Amz-Invocation-Type")
+    return isinstance(value, str) and value.strip().strip("'\"").lower() == "event"
 
 
 def _managed(name: str, origin: Origin) -> PolicyDocument | None:

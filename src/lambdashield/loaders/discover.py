@@ -41,6 +41,8 @@ class Kind(enum.Enum):
     """A folder of installed Python distributions (`*.dist-info`): a build or a layer."""
     NODE_MODULES = "node-modules"
     """An installed `node_modules` tree."""
+    DEPLOYMENT_ZIP = "deployment-zip"
+    """A deployment package (`*.zip`): its installed packages are read in place."""
     TERRAFORM = "terraform"
     """A `*.tf` file; the engine loads each root module folder as one application."""
 
@@ -169,6 +171,8 @@ def _classify(
         yield Candidate(path, shown, Kind.NPM_DEPENDENCIES)
     elif _SERVERLESS.fullmatch(name):
         yield Candidate(path, shown, Kind.SERVERLESS)
+    elif lower.endswith(".zip"):
+        yield Candidate(path, shown, Kind.DEPLOYMENT_ZIP)
     elif lower.endswith(".tf"):
         yield Candidate(path, shown, Kind.TERRAFORM)
     elif lower.endswith(".json"):

@@ -52,6 +52,7 @@ __all__ = [
     "applies",
     "load_python_file",
     "load_site_packages",
+    "metadata_name_version",
     "pinned_version",
 ]
 
@@ -1016,12 +1017,18 @@ def _metadata(path: Path, shown: PurePosixPath, entry: str) -> tuple[str, str]:
     """`Name` and `Version` from the header block of a METADATA/PKG-INFO file."""
     if path.is_symlink():
         raise LoaderError(shown, "metadata is a symbolic link; not followed")
-    headers: dict[str, str] = {}
     try:
         with path.open("rb") as handle:
             head = handle.read(MAX_METADATA_BYTES)
     except OSError as exc:
         raise LoaderError(shown, f"cannot read metadata: {exc.strerror or exc}") from None
+    return metadata_name_version(head, shown, entry)
+
+
+def metadata_name_version(head: bytes, shown: PurePosixPath, entry: str) -> tuple[str, str]:
+    """`Name` and `Version` from the header block of METADATA/PKG-INFO bytes, else from the
+    `<name>-<version>.dist-info` (or `.egg-info`) name `entry`."""
+    headers: dict[str, str] = {}
     for raw in head.decode("utf-8", "replace").splitlines():
         if not raw.strip():
             break

@@ -165,6 +165,8 @@ class _Generated:
     """Generated role logical ID -> policies `resources` attach to it or add in overrides."""
     buckets: dict[str, Bucket] = field(default_factory=dict)
     """Generated bucket logical ID -> the settings `resources` give it."""
+    on_failure: dict[str, str] = field(default_factory=dict)
+    """Function key -> on-failure destination of an `AWS::Lambda::EventInvokeConfig`."""
 
 
 @dataclass
@@ -193,6 +195,8 @@ class _Builder:
         self.resources: dict[str, tuple[dict[str, Any], str]] = {}
         """Logical ID -> (resource, pointer), across every part of `resources`."""
         self.bucket_uses: dict[str, _BucketUse] = {}
+        self.existing_buckets: list[tuple[Any, str]] = []
+        """`s3` events on `existing: true` buckets: (bucket as written, function key)."""
         self.cfn_roles: dict[str, Role] = {}
         self.named_roles: dict[str, Role] = {}
         self.used_roles: dict[int, Role] = {}
@@ -241,7 +245,10 @@ class _Builder:
             if role is not None:
                 self.used_roles.setdefault(id(role), role)
             own = [*triggers[key], *generated.triggers.get(key, ())]
-            functions.append(self.function(key, fn, pointer, tuple(own), role))
+            function = self.function(key, fn, pointer, tuple(own), role)
+            if function.on_failure is None and key in generated.on_failure:
+                function = replace(function, on_failure=generated.on_failure[key])
+            functions.append(function)
         cfn = cloudformation.application
         buckets = [
             self.bucket(logical_id, use, generated) for logical_id, use in self.bucket_uses.items()
@@ -255,7 +262,7 @@ class _Builder:
             functions.extend(cfn.functions)
             roles.extend(r for r in cfn.roles if id(r) not in known)
             permissions = cfn.permissions
-            buckets.extend(cfn.buckets)
+            buckets.extend(self.notified_existing(cfn.buckets))
             values.extend(cfn.values)
             extra_suppressions = cfn.suppressions
         return Application(
@@ -652,6 +659,8 @@ class _Builder:
                     functions.append(function)
                 else:
                     generated.triggers.setdefault(key, []).extend(function.triggers)
+                    if function.on_failure is not None:
+                        generated.on_failure.setdefault(key, function.on_failure)
             for role in application.roles:
                 if role.origin.resource in roles:
                     generated.grants.setdefault(role.origin.resource, []).extend(role.grants)
@@ -681,6 +690,20 @@ class _Builder:
             suppressions=tuple(suppressions),
         )
         return result
+
+    def notified_existing(self, buckets: Sequence[Bucket]) -> Iterator[Bucket]:
+        """Buckets of `resources` that `s3` events with `existing: true` name (by
+        `BucketName` or by `Ref`), with those functions added to what they notify."""
+        for bucket in buckets:
+            keys = [
+                key
+                for written, key in self.existing_buckets
+                if _target(written) == bucket.origin.resource
+                or (bucket.name is not None and _text(written) == bucket.name)
+            ]
+            if keys:
+                bucket = replace(bucket, notifies=tuple(dict.fromkeys((*bucket.notifies, *keys))))
+            yield bucket
 
     def bucket(self, logical_id: str, use: _BucketUse, generated: _Generated) -> Bucket:
         """A bucket Serverless creates for `s3` events, with what `resources` adds to it."""
@@ -794,10 +817,12 @@ class _Builder:
         return Trigger(TriggerKind.FUNCTION_URL, "function URL", pointer, "url", auth)
 
     def http(self, _key: str, _kind: str, config: Any, pointer: str) -> Trigger:
+        asynchronous = None
         if isinstance(config, dict):
             method, path = config.get("method", "any"), config.get("path", "")
             authorizer = config.get("authorizer")
             api_key = _flag(config.get("private")) is True
+            asynchronous = True if _flag(config.get("async")) else None
         else:
             method, _, path = _text(config).strip().partition(" ")
             authorizer, api_key = None, False
@@ -806,7 +831,12 @@ class _Builder:
             auth = Authorization(AuthKind.NONE, _NO_AUTHORIZER, api_key)
         else:
             auth = _authorizer(authorizer, self.at(config, pointer, "authorizer"), api_key)
-        return Trigger(TriggerKind.API_REST, source, pointer, "http", auth)
+        endpoint = self.provider.get("endpointType")
+        if isinstance(endpoint, str) and endpoint.strip().upper() == "PRIVATE":
+            auth = replace(auth, private=True)
+        return Trigger(
+            TriggerKind.API_REST, source, pointer, "http", auth, asynchronous=asynchronous
+        )
 
     def http_api(self, _key: str, _kind: str, config: Any, pointer: str) -> Trigger:
         if isinstance(config, dict):
@@ -885,6 +915,8 @@ class _Builder:
             for name, value in rule.items()
         )
         name = _text(bucket)
+        if existing and bucket is not None:
+            self.existing_buckets.append((bucket, key))
         if not existing and name:
             logical_id = f"S3Bucket{_alphanumeric(name)}"
             use = self.bucket_uses.setdefault(logical_id, _BucketUse(name, pointer))
@@ -896,10 +928,18 @@ class _Builder:
         return Trigger(TriggerKind.SQS, _source(arn), pointer, "sqs")
 
     def sns(self, _key: str, _kind: str, config: Any, pointer: str) -> Trigger:
-        topic = config
+        topic, dead_letter = config, None
         if isinstance(config, dict):
             topic = config.get("arn") or config.get("topicName")
-        return Trigger(TriggerKind.SNS, _source(topic), pointer, "sns")
+            redrive = config.get("redrivePolicy")
+            if isinstance(redrive, dict):
+                found = (
+                    redrive.get("deadLetterTargetArn")
+                    or redrive.get("deadLetterTargetRef")
+                    or _dig(redrive, "deadLetterTargetImport", "arn")
+                )
+                dead_letter = None if found is None else _source(found)
+        return Trigger(TriggerKind.SNS, _source(topic), pointer, "sns", dead_letter=dead_letter)
 
     def stream(self, _key: str, _kind: str, config: Any, pointer: str) -> Trigger:
         arn, kind = (
@@ -931,13 +971,21 @@ class _Builder:
 
     def event_bridge(self, _key: str, _kind: str, config: Any, pointer: str) -> Trigger:
         settings = config if isinstance(config, dict) else {}
+        queue = settings.get("deadLetterQueueArn")
+        dead_letter = None if queue is None else _source(queue)
         if settings.get("schedule") is not None:
             return Trigger(
-                TriggerKind.SCHEDULE, _text(settings["schedule"]), pointer, "eventBridge"
+                TriggerKind.SCHEDULE,
+                _text(settings["schedule"]),
+                pointer,
+                "eventBridge",
+                dead_letter=dead_letter,
             )
         bus = settings.get("eventBus")
         source = _source(bus) if bus is not None else "default"
-        return Trigger(TriggerKind.EVENTBRIDGE, source, pointer, "eventBridge")
+        return Trigger(
+            TriggerKind.EVENTBRIDGE, source, pointer, "eventBridge", dead_letter=dead_letter
+        )
 
     def cloudwatch_event(self, _key: str, _kind: str, _config: Any, pointer: str) -> Trigger:
         return Trigger(TriggerKind.EVENTBRIDGE, "default", pointer, "cloudwatchEvent")

@@ -61,6 +61,7 @@ from lambdashield.model import (
     Origin,
     Permission,
     PolicyDocument,
+    PublicAccessBlock,
     Role,
     ScanError,
     Statement,
@@ -384,6 +385,8 @@ class _HclLoader:
         self.modules: list[_Module] = []
         self.views: dict[str, _HclView] = {}
         self._busy: set[tuple[str, str]] = set()
+        self._cycles: set[tuple[str, str]] = set()
+        """Local values already reported as part of a reference cycle."""
 
     # --- reading -----------------------------------------------------------------------
 
@@ -500,6 +503,17 @@ class _HclLoader:
                 return Unresolved(ref.text, "no such local value")
             key = (module.key, "local." + name)
             if key in self._busy:
+                if key not in self._cycles:
+                    # Every local value on the way is in the cycle (or leads into it).
+                    self._cycles.update(k for k in self._busy if k[1].startswith("local."))
+                    _, file, pointer = module.locals[name]
+                    self.errors.append(
+                        ScanError(
+                            file.path,
+                            f"circular reference: local value `{name}` depends on itself",
+                            file.lines(pointer)[0],
+                        )
+                    )
                 return Unresolved(ref.text, "local value refers to itself")
             self._busy.add(key)
             try:
@@ -935,7 +949,13 @@ class _Linker:
                 yield (
                     self.function_of(view.get("endpoint")),
                     view,
-                    Trigger(TriggerKind.SNS, topic, view.pointer, view.address),
+                    Trigger(
+                        TriggerKind.SNS,
+                        topic,
+                        view.pointer,
+                        view.address,
+                        dead_letter=_redrive_target(view.get("redrive_policy")),
+                    ),
                 )
         for view in self.by_type["aws_cloudwatch_event_target"]:
             rule = self.target(view.get("rule"), ("aws_cloudwatch_event_rule",))
@@ -947,7 +967,13 @@ class _Linker:
             yield (
                 self.function_of(view.get("arn")),
                 view,
-                Trigger(kind, source or "", view.pointer, view.address),
+                Trigger(
+                    kind,
+                    source or "",
+                    view.pointer,
+                    view.address,
+                    dead_letter=_dead_letter_arn(view),
+                ),
             )
         for view in self.by_type["aws_scheduler_schedule"]:
             for block in view.blocks("target"):
@@ -959,6 +985,7 @@ class _Linker:
                         _as_string(view.get("schedule_expression")) or "",
                         view.pointer,
                         view.address,
+                        dead_letter=_dead_letter_arn(block),
                     ),
                 )
 
@@ -1019,18 +1046,24 @@ class _Linker:
                 detail = f"authorization = {_as_string(value)}"
                 if kind is AuthKind.AUTHORIZER and method.has("authorizer_id"):
                     detail += f", authorizer_id = {_as_string(method.get('authorizer_id'))}"
+                api = self.target(method.get("rest_api_id"), ("aws_api_gateway_rest_api",))
                 auth = Authorization(
                     kind,
                     detail,
                     api_key_required=method.get("api_key_required") is True,
                     pointer=method.at("authorization"),
+                    private=api is not None and _private_endpoint(api),
                 )
                 source = f"{verb} {path if path else '/'}" if path is not None else verb
-                yield (
-                    fn,
-                    method,
-                    Trigger(TriggerKind.API_REST, source, method.pointer, method.address, auth),
+                trigger = Trigger(
+                    TriggerKind.API_REST,
+                    source,
+                    method.pointer,
+                    method.address,
+                    auth,
+                    asynchronous=True if _invokes_as_event(integration) else None,
                 )
+                yield (fn, method, trigger)
 
     def _http_routes(self) -> Iterator[tuple[str | None, _View, Trigger]]:
         for route in self.by_type["aws_apigatewayv2_route"]:
@@ -1205,12 +1238,14 @@ class _Linker:
                 source_arn=_as_string(view.get("source_arn")),
                 source_account=_as_string(view.get("source_account")),
                 function_url_auth_type=_as_string(view.get("function_url_auth_type")),
+                principal_org_id=_as_string(view.get("principal_org_id")),
             )
             for view in self.by_type["aws_lambda_permission"]
         ]
 
     def buckets(self, notified: dict[str, set[str]]) -> list[Bucket]:
         found = []
+        account = self.by_type["aws_s3_account_public_access_block"]
         for view in self.by_type["aws_s3_bucket"]:
             acls: list[tuple[_View, str]] = [(view, "")]
             policies: list[tuple[_View, str]] = [(view, view.address)] if view.has("policy") else []
@@ -1218,24 +1253,14 @@ class _Linker:
             policies.extend(
                 (other, other.address) for other in self.for_bucket("aws_s3_bucket_policy", view)
             )
-            blocks = self.for_bucket("aws_s3_bucket_public_access_block", view)
-            ignore_acls = any(b.get("ignore_public_acls") is True for b in blocks)
-            ignore_policy = any(
-                b.get("restrict_public_buckets") is True or b.get("block_public_policy") is True
-                for b in blocks
-            )
+            blocks = [*self.for_bucket("aws_s3_bucket_public_access_block", view), *account]
             read = write = False
             for holder, _ in acls:
                 r, w = _acl_public(holder)
                 read, write = read or r, write or w
-            if ignore_acls:
-                read = write = False
             document = None
             for holder, owner in policies:
                 document = self.policy(holder, "policy", owner)
-            if document is not None and not ignore_policy:
-                r, w = _policy_public(document)
-                read, write = read or r, write or w
             bucket_name = view.get("bucket")
             found.append(
                 Bucket(
@@ -1245,6 +1270,7 @@ class _Linker:
                     public_write=write,
                     policy=document,
                     notifies=tuple(sorted(notified.get(view.address, ()))),
+                    public_access_block=_public_access_block(blocks),
                 )
             )
         return found
@@ -1330,23 +1356,60 @@ def _acl_public(view: _View) -> tuple[bool, bool]:
     return read, write
 
 
-_READ_ACTIONS = frozenset({"*", "s3:*", "s3:get*", "s3:getobject", "s3:list*", "s3:listbucket"})
-_WRITE_ACTIONS = frozenset({"*", "s3:*", "s3:put*", "s3:putobject", "s3:delete*"})
+def _public_access_block(blocks: Sequence[_View]) -> PublicAccessBlock | None:
+    """The settings of a bucket's `aws_s3_bucket_public_access_block` and the account's
+    `aws_s3_account_public_access_block`: a setting holds when either turns it on."""
+    if not blocks:
+        return None
+
+    def on(key: str) -> bool:
+        return any(b.get(key) is True for b in blocks)
+
+    return PublicAccessBlock(
+        blocks[0].pointer,
+        block_public_acls=on("block_public_acls"),
+        ignore_public_acls=on("ignore_public_acls"),
+        block_public_policy=on("block_public_policy"),
+        restrict_public_buckets=on("restrict_public_buckets"),
+    )
 
 
-def _policy_public(document: PolicyDocument) -> tuple[bool, bool]:
-    read = write = False
-    for statement in document.statements:
-        if statement.effect is None or statement.effect.value != "Allow" or statement.conditions:
-            continue
-        if not any(
-            kind in ("*", "AWS") and item.value == "*" for kind, item in statement.principals
-        ):
-            continue
-        actions = {item.value.lower() for item in statement.actions}
-        read = read or bool(actions & _READ_ACTIONS)
-        write = write or bool(actions & _WRITE_ACTIONS)
-    return read, write
+def _dead_letter_arn(view: _View) -> str | None:
+    """`dead_letter_config { arn = ... }` of an EventBridge or Scheduler target."""
+    return next((_as_string(b.get("arn")) for b in view.blocks("dead_letter_config")), None)
+
+
+def _redrive_target(value: Any) -> str | None:
+    """`deadLetterTargetArn` of an SNS subscription's `redrive_policy` (JSON text or
+    `jsonencode`)."""
+    if isinstance(value, _Encoded):
+        value = value.value
+    elif isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    target = value.get("deadLetterTargetArn") if isinstance(value, dict) else None
+    return _as_string(target)
+
+
+def _private_endpoint(api: _View) -> bool:
+    """A REST API whose `endpoint_configuration` types include `PRIVATE`."""
+    return any(
+        "PRIVATE" in (t.upper() for t in _strings(b.get("types")))
+        for b in api.blocks("endpoint_configuration")
+    )
+
+
+def _invokes_as_event(integration: _View) -> bool:
+    """An integration that asks Lambda for an asynchronous invocation."""
+    parameters = integration.get("request_parameters")
+    value = (
+        parameters.get("integration.request.header.X-Amz-Invocation-Type")
+        if isinstance(parameters, dict)
+        else None
+    )
+    return isinstance(value, str) and value.strip().strip("'\"").lower() == "event"
 
 
 def _policy_document(data: Any, origin: Origin) -> PolicyDocument:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "Reporter", "reporter_for"]
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "markdown", "html", "cyclonedx")
 
 
 class Reporter(Protocol):
@@ -40,4 +40,16 @@ def reporter_for(fmt: str, *, color: bool = False) -> Reporter:
         from lambdashield.reporters.sarif import SarifReporter
 
         return SarifReporter()
+    if fmt == "markdown":
+        from lambdashield.reporters.markdown import MarkdownReporter
+
+        return MarkdownReporter()
+    if fmt == "html":
+        from lambdashield.reporters.html import HtmlReporter
+
+        return HtmlReporter()
+    if fmt == "cyclonedx":
+        from lambdashield.reporters.cyclonedx import CycloneDxReporter
+
+        return CycloneDxReporter()
     raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")

@@ -94,7 +94,7 @@ def _rule(meta: RuleMeta) -> dict[str, Any]:
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     location = finding.location
-    return {
+    result: dict[str, Any] = {
         "ruleId": finding.rule.id,
         "ruleIndex": rule_index,
         "level": finding.severity.sarif_level,
@@ -108,6 +108,20 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "resource": finding.resource,
         },
     }
+    if finding.flow:
+        result["codeFlows"] = [_code_flow(finding)]
+    return result
+
+
+def _code_flow(finding: Finding) -> dict[str, Any]:
+    """The path from source to sink of a code finding: one thread, one location per step,
+    all in the finding's file."""
+    path = finding.location.path
+    steps = [
+        {"location": {**_location(path, line, None), "message": {"text": text}}}
+        for line, text in finding.flow
+    ]
+    return {"threadFlows": [{"locations": steps}]}
 
 
 def _error(error: ScanError) -> dict[str, Any]:

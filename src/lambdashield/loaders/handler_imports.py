@@ -1,0 +1,445 @@
+"""What each function's Python handler imports, read with `ast`; nothing is imported or run.
+
+For every dependency set linked to functions, the handler module of each function is found
+in its code folder (`app.lambda_handler` -> `app.py`, `src/handlers/orders.main` ->
+`src/handlers/orders.py`) and parsed. Imports of the function's own modules are followed,
+transitively, within the code folder (absolute imports from the folder's top, as Lambda's
+`/var/task` on `sys.path` resolves them, and relative ones from the importing package).
+What is neither the function's own code nor the standard library is recorded as a
+`HandlerImport`, with the distributions that may provide it:
+
+1. the distributions whose `top_level.txt` (else `RECORD`) lists the module, when the set
+   is an installed tree or the code folder holds installed packages (a build folder);
+2. a small table of the well-known names that differ (`yaml` -> PyYAML, `PIL` -> Pillow);
+3. the module's own name, and its dotted prefixes joined with `-` (`google.cloud.storage`
+   -> `google-cloud-storage`), normalised as PEP 503 says.
+
+Only code inside a folder that holds one of the scanned dependency sets is read (those were
+found under the scanned root), never a file a link points out of it. A function is
+`traced` when its handler and every module of its own it imports could be read and parsed;
+otherwise what was found is kept but nothing is claimed about the rest.
+
+`importlib.import_module("x")` and `__import__("x")` with a literal name count as imports.
+JavaScript handlers are not read yet.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from lambdashield.loaders.link import function_code, python_version, set_folders
+from lambdashield.model import Application, DependencySet, Function, HandlerImport
+
+__all__ = [
+    "KNOWN_IMPORT_NAMES",
+    "HandlerTrace",
+    "distribution_candidates",
+    "installed_top_levels",
+    "read_handler",
+    "trace_imports",
+]
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_FILES = 2_000
+"""Modules of its own followed per handler; a bigger tree is read that far, untraced."""
+MAX_METADATA_BYTES = 1024 * 1024
+
+KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
+    "Crypto": ("pycryptodome", "pycrypto"),
+    "Cryptodome": ("pycryptodomex",),
+    "Levenshtein": ("python-levenshtein", "levenshtein"),
+    "MySQLdb": ("mysqlclient",),
+    "OpenSSL": ("pyopenssl",),
+    "PIL": ("pillow",),
+    "attr": ("attrs",),
+    "bs4": ("beautifulsoup4",),
+    "cv2": ("opencv-python", "opencv-python-headless", "opencv-contrib-python"),
+    "dateutil": ("python-dateutil",),
+    "docx": ("python-docx",),
+    "dotenv": ("python-dotenv",),
+    "git": ("gitpython",),
+    "google.protobuf": ("protobuf",),
+    "jose": ("python-jose",),
+    "jwt": ("pyjwt",),
+    "ldap": ("python-ldap",),
+    "magic": ("python-magic",),
+    "multipart": ("python-multipart",),
+    "nacl": ("pynacl",),
+    "pkg_resources": ("setuptools",),
+    "pptx": ("python-pptx",),
+    "psycopg2": ("psycopg2", "psycopg2-binary"),
+    "serial": ("pyserial",),
+    "skimage": ("scikit-image",),
+    "sklearn": ("scikit-learn",),
+    "slugify": ("python-slugify",),
+    "socks": ("pysocks",),
+    "websocket": ("websocket-client",),
+    "yaml": ("pyyaml",),
+    "zmq": ("pyzmq",),
+}
+"""Import names whose distribution is not named like them (PEP 503 names)."""
+
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__", "__main__"}
+_PEP503 = re.compile(r"[-_.]+")
+
+
+def _normalise(name: str) -> str:
+    return _PEP503.sub("-", name).lower()
+
+
+# --- Installed distributions ------------------------------------------------------------
+
+
+def _distribution_name(entry: str) -> str:
+    """`PyYAML-6.0.1.dist-info` -> `pyyaml`."""
+    stem = entry.rsplit(".", 1)[0]
+    return _normalise(stem.split("-", 1)[0])
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            return handle.read(MAX_METADATA_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def top_levels_of(top_level: str | None, record: str | None) -> set[str]:
+    """Top-level import names from a `top_level.txt`, else from a `RECORD`'s paths."""
+    if top_level is not None:
+        return {line.strip() for line in top_level.splitlines() if line.strip().isidentifier()}
+    names: set[str] = set()
+    for line in (record or "").splitlines():
+        first = line.split(",", 1)[0].strip().strip('"').split("/", 1)
+        head = first[0]
+        if not head or head.startswith(".") or head.endswith((".dist-info", ".data")):
+            continue
+        if len(first) == 1:
+            if head.endswith(".py"):
+                names.add(head[:-3])
+            elif head.endswith((".so", ".pyd")):
+                names.add(head.split(".", 1)[0])
+        elif head != "__pycache__" and head.isidentifier():
+            names.add(head)
+    return {n for n in names if n.isidentifier()}
+
+
+def installed_top_levels(folder: Path) -> dict[str, tuple[str, ...]]:
+    """Top-level import name -> normalised names of the installed distributions in `folder`
+    (its `*.dist-info` entries) that provide it."""
+    found: dict[str, list[str]] = {}
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return {}
+    for entry in entries:
+        if not entry.name.endswith(".dist-info") or not entry.is_dir(follow_symlinks=False):
+            continue
+        base = Path(entry.path)
+        top_level = _read_small(base / "top_level.txt")
+        record = None if top_level is not None else _read_small(base / "RECORD")
+        distribution = _distribution_name(entry.name)
+        for name in top_levels_of(top_level, record):
+            owners = found.setdefault(name, [])
+            if distribution not in owners:
+                owners.append(distribution)
+    return {name: tuple(owners) for name, owners in found.items()}
+
+
+def distribution_candidates(
+    module: str, installed: dict[str, tuple[str, ...]] | None = None
+) -> tuple[str, ...]:
+    """The distributions (PEP 503 names) that may provide `module`, best first."""
+    parts = module.split(".")
+    prefixes = [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+    found: list[str] = list((installed or {}).get(parts[0], ()))
+    for prefix in prefixes:
+        found.extend(KNOWN_IMPORT_NAMES.get(prefix, ()))
+    found.extend(_normalise(prefix) for prefix in prefixes)
+    return tuple(dict.fromkeys(found))
+
+
+# --- Reading one handler ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Import:
+    module: str
+    """Absolute dotted name, or the relative target resolved against the package."""
+    level: int
+    names: tuple[str, ...]
+    """For `from module import a, b`: `a`, `b` (they may be submodules)."""
+    line: int
+
+
+def _imports(tree: ast.AST) -> Iterator[_Import]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield _Import(alias.name, 0, (), node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(a.name for a in node.names if a.name != "*")
+            yield _Import(node.module or "", node.level, names, node.lineno)
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else func.id
+                if isinstance(func, ast.Name)
+                else ""
+            )
+            first = node.args[0]
+            if (
+                called in ("import_module", "__import__")
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and first.value
+                and not first.value.startswith(".")
+            ):
+                yield _Import(first.value, 0, (), node.lineno)
+
+
+@dataclass
+class HandlerTrace:
+    """What one handler imports: `(module, file, line)` for each outside module, first
+    occurrence only, and whether the whole of its own code could be read."""
+
+    found: dict[str, tuple[PurePosixPath, int]] = field(default_factory=dict)
+    complete: bool = True
+    files: int = 0
+
+
+def _module_path(handler: str) -> str | None:
+    """`orders.app.create` -> `orders/app`; `src/handlers/orders.main` -> `src/handlers/orders`."""
+    module = handler.rsplit(".", 1)[0] if "." in handler else None
+    if not module:
+        return None
+    folder, _, name = module.rpartition("/")
+    name = name.replace(".", "/")
+    return f"{folder}/{name}" if folder else name
+
+
+class _Reader:
+    def __init__(
+        self, root: Path, display: PurePosixPath, installed: dict[str, tuple[str, ...]]
+    ) -> None:
+        self.root = root
+        self.real_root = root.resolve()
+        self.display = display
+        self.installed = installed
+        self.trace = HandlerTrace()
+        self.seen: set[Path] = set()
+        self.queue: deque[Path] = deque()
+
+    def inside(self, path: Path) -> Path | None:
+        """The real path of `path` when it is a file inside the code folder."""
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if self.real_root != real and self.real_root not in real.parents:
+            return None
+        return real if real.is_file() else None
+
+    def local(self, relative: str) -> list[Path]:
+        """The files of the function's own module `relative` (`orders/app`), if it is one:
+        `orders/app.py` or `orders/app/__init__.py`; `[]` for a namespace folder."""
+        base = self.root / relative
+        for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+            real = self.inside(candidate)
+            if real is not None:
+                return [real]
+        return []
+
+    def is_own(self, top: str) -> bool:
+        """A top-level name the code folder itself provides (a module, a package or a
+        namespace folder), unless an installed distribution there owns it."""
+        if top in self.installed:
+            return False
+        if self.local(top):
+            return True
+        base = self.root / top
+        return base.is_dir() and not base.is_symlink()
+
+    def add(self, path: Path) -> None:
+        if path not in self.seen:
+            self.seen.add(path)
+            self.queue.append(path)
+
+    def run(self, start: Path) -> HandlerTrace:
+        self.add(start)
+        while self.queue:
+            path = self.queue.popleft()
+            if self.trace.files >= MAX_FILES:
+                self.trace.complete = False
+                break
+            self.trace.files += 1
+            self.read(path)
+        return self.trace
+
+    def read(self, path: Path) -> None:
+        try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                self.trace.complete = False
+                return
+            tree = ast.parse(path.read_bytes(), filename=path.name)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            self.trace.complete = False
+            return
+        relative = path.relative_to(self.real_root)
+        shown = self.display / relative.as_posix()
+        package = relative.parent.as_posix()
+        package = "" if package == "." else package
+        for found in _imports(tree):
+            if found.level:
+                self.relative(package, found)
+            else:
+                self.absolute(found.module, found.names, shown, found.line)
+
+    def relative(self, package: str, found: _Import) -> None:
+        parts = package.split("/") if package else []
+        up = found.level - 1
+        if up >= len(parts):
+            return  # beyond the top-level package: Python refuses it too
+        base = parts[: len(parts) - up] if up else parts
+        target = [*base, *found.module.split(".")] if found.module else base
+        self.follow("/".join(target), found.names)
+
+    def follow(self, relative: str, names: Iterable[str]) -> None:
+        """Queue an own module, its parent packages' `__init__`, and named submodules."""
+        parts = relative.split("/") if relative else []
+        for end in range(1, len(parts) + 1):
+            for path in self.local("/".join(parts[:end])):
+                self.add(path)
+        for name in names:
+            for path in self.local("/".join([*parts, name])):
+                self.add(path)
+
+    def absolute(
+        self, module: str, names: tuple[str, ...], shown: PurePosixPath, line: int
+    ) -> None:
+        top = module.split(".", 1)[0]
+        if not top or top in _STDLIB:
+            return
+        if self.is_own(top):
+            self.follow(module.replace(".", "/"), names)
+            return
+        self.trace.found.setdefault(module, (shown, line))
+
+
+def read_handler(
+    root: Path,
+    display: PurePosixPath,
+    handler: str,
+    installed: dict[str, tuple[str, ...]] | None = None,
+) -> HandlerTrace | None:
+    """The imports of `handler` with code folder `root` (shown as `display`); `None` when the
+    handler's module is not a readable file inside `root`."""
+    module = _module_path(handler)
+    if module is None:
+        return None
+    reader = _Reader(root, display, installed or {})
+    files = reader.local(module)
+    if not files:
+        return None
+    return reader.run(files[0])
+
+
+# --- Every linked function --------------------------------------------------------------
+
+
+def _has_python(dependency_set: DependencySet) -> bool:
+    return any(d.ecosystem == "PyPI" for d in dependency_set.dependencies)
+
+
+def trace_imports(
+    applications: Sequence[Application],
+    dependency_sets: Sequence[DependencySet],
+    *,
+    base: Path | None = None,
+) -> list[DependencySet]:
+    """Each linked Python set with `imports` and `traced` filled from its functions'
+    handlers. Display paths are the paths as given, so they open from the working folder,
+    or from `base` when given."""
+    where = base or Path()
+    readable = {folder for s in dependency_sets for folder in set_folders(s)}
+    functions: dict[str, list[tuple[Application, Function]]] = {}
+    for application in applications:
+        for function in application.functions:
+            functions.setdefault(function.origin.resource, []).append((application, function))
+    installed_cache: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def installed(folder: str) -> dict[str, tuple[str, ...]]:
+        if folder not in installed_cache:
+            installed_cache[folder] = installed_top_levels(where / folder)
+        return installed_cache[folder]
+
+    traces: dict[tuple[str, str], HandlerTrace | None] = {}
+    result: list[DependencySet] = []
+    for dependency_set in dependency_sets:
+        if not dependency_set.functions or not _has_python(dependency_set):
+            result.append(dependency_set)
+            continue
+        own = (
+            installed(set_folders(dependency_set)[0])
+            if dependency_set.kind == "site-packages"
+            else {}
+        )
+        imports: list[HandlerImport] = []
+        traced: list[str] = []
+        for name in dependency_set.functions:
+            for application, function in functions.get(name, []):
+                trace, folder = _trace(application, function, readable, installed, traces, where)
+                if trace is None:
+                    continue
+                names = {**installed(folder), **own}
+                imports.extend(
+                    HandlerImport(name, module, distribution_candidates(module, names), path, line)
+                    for module, (path, line) in sorted(trace.found.items())
+                )
+                if trace.complete and name not in traced:
+                    traced.append(name)
+        result.append(
+            replace(
+                dependency_set,
+                imports=tuple(dict.fromkeys(imports)),
+                traced=tuple(traced),
+            )
+        )
+    return result
+
+
+def _trace(
+    application: Application,
+    function: Function,
+    readable: set[str],
+    installed: Callable[[str], dict[str, tuple[str, ...]]],
+    traces: dict[tuple[str, str], HandlerTrace | None],
+    where: Path,
+) -> tuple[HandlerTrace | None, str]:
+    if function.handler is None or (
+        python_version(function) is None and isinstance(function.runtime, str)
+    ):
+        return None, ""
+    code = function_code(application, function)
+    for folder in (code.code, code.build):
+        if folder is None or folder not in readable or not (where / folder).is_dir():
+            continue
+        key = (folder, function.handler)
+        if key not in traces:
+            traces[key] = read_handler(
+                where / folder, PurePosixPath(folder), function.handler, installed(folder)
+            )
+        if traces[key] is not None:
+            return traces[key], folder
+    return None, ""
