@@ -212,3 +212,21 @@ def test_imports_only_the_standard_library_and_nothing_heavy() -> None:
     )
     heavy = {"json", "typing", "re", "dataclasses", "pathlib", "importlib.metadata"}
     assert not heavy & set(ast.literal_eval(done.stdout)), done.stdout
+
+
+def test_guard_runs_the_selfscan_once_at_decoration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lambdashield.runtime.selfscan as selfscan_module
+    from lambdashield.runtime import guard
+
+    calls: list[object] = []
+    monkeypatch.setattr(selfscan_module, "_done", None)
+    monkeypatch.setattr(
+        selfscan_module, "selfscan", lambda path, emit=None: calls.append(path) or []
+    )
+    snapshot = str(tmp_path / "snapshot.json")
+    guard(selfscan=snapshot)(lambda event, context: None)
+    guard(selfscan=snapshot)(lambda event, context: None)
+    guard()(lambda event, context: None)
+    assert calls == [snapshot]

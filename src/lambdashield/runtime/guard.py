@@ -116,15 +116,22 @@ def guard(
     audit: AuditSink | None = write_audit_line,
     expose_details: bool = False,
     security_headers: Mapping[str, str] | None = None,
+    selfscan: bool | str = False,
 ) -> Callable[[Handler], Handler]:
     """Decorator: validate each event before `handler` sees it and answer safely.
 
     `sources`, `http` (`HttpOptions`), `s3` (`S3Options`) and `batch` (`BatchOptions`) are
     passed to `validate`. `audit` receives the audit record. `expose_details` adds the rule
     id and pointer to 400 bodies. `security_headers` replaces `DEFAULT_SECURITY_HEADERS`
-    (`{}` adds none).
+    (`{}` adds none). `selfscan` checks the deployment's installed packages against an
+    advisory snapshot once per execution environment, when the handler is decorated (at
+    init, the cold start): `True` for the default snapshot path, or the snapshot's path.
     """
     config = _Config(sources, http, s3, batch, audit, expose_details, security_headers)
+    if selfscan:
+        from .selfscan import selfscan_once
+
+        selfscan_once(None if selfscan is True else selfscan)
 
     def decorate(handler: Handler) -> Handler:
         def guarded(event: Any, context: Any) -> Any:
