@@ -26,6 +26,7 @@ from lambdashield.config import Config
 from lambdashield.errors import AdvisoryError, ConfigError, LoaderError
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
 from lambdashield.loaders.discover import Candidate, Kind, discover, display_path
+from lambdashield.loaders.handlers import MAX_SOURCE_BYTES, ParsedSource, load_handlers
 from lambdashield.loaders.policies import is_policy, policy_from_json
 from lambdashield.model import (
     Application,
@@ -103,6 +104,8 @@ class _Loaded:
     files: int = 0
     roots: dict[PurePosixPath, Path] = field(default_factory=dict)
     """The scanned folder each application came from: handler code is read inside it only."""
+    handlers: list[ParsedSource] = field(default_factory=list)
+    """Handler source files, parsed, for the code rules."""
 
 
 def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
@@ -112,6 +115,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
     for given in paths:
         first = len(loaded.applications)
         terraform: list[Candidate] = []
+        sources: list[tuple[Path, PurePosixPath]] = []
         for found in discover(
             str(given),
             exclude=config.exclude,
@@ -123,6 +127,8 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
                 loaded.errors.append(found)
             elif isinstance(found, SkippedInput):
                 loaded.skipped.append(found)
+            elif found.kind is Kind.HANDLER_SOURCE:
+                sources.append((found.path, found.display))
             elif found.kind is Kind.TERRAFORM:
                 loaded.files += 1
                 terraform.append(found)
@@ -133,6 +139,8 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
             _load_terraform(str(given), terraform, config, loaded)
         for application in loaded.applications[first:]:
             loaded.roots.setdefault(application.origin.path, _root(str(given)))
+        if not config.policies_only:
+            _load_handlers(str(given), loaded.applications[first:], sources, config, loaded)
 
     _included(loaded)
     if loaded.dependency_sets and loaded.applications:
@@ -266,6 +274,28 @@ def _included(loaded: _Loaded) -> None:
     loaded.dependency_sets = [s for s in loaded.dependency_sets if s.origin.path not in included]
 
 
+def _load_handlers(
+    given: str,
+    applications: Sequence[Application],
+    sources: Sequence[tuple[Path, PurePosixPath]],
+    config: Config,
+    loaded: _Loaded,
+) -> None:
+    """The handler code of the applications just loaded, and handler files that no
+    template names; read inside the scanned root only, never run."""
+    result = load_handlers(
+        applications,
+        sources,
+        root=_root(given),
+        max_bytes=min(config.max_file_bytes, MAX_SOURCE_BYTES),
+    )
+    loaded.files += len(result.sources)
+    loaded.handlers.extend(result.sources)
+    loaded.errors.extend(result.errors)
+    loaded.skipped.extend(result.skipped)
+    loaded.suppressions.extend(result.suppressions)
+
+
 def _load_serverless(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
     from lambdashield.loaders.serverless import UnsupportedProvider, load_serverless
 
@@ -371,6 +401,7 @@ def _check(
         dependency_sets=loaded.dependency_sets,
         store=store,
         code_roots=loaded.roots,
+        handlers=loaded.handlers,
     ):
         if scope is CodePermissions:
             loaded.errors.extend(subject.extraction.errors)
@@ -399,6 +430,7 @@ def _finding(meta: RuleMeta, origin: Origin, hit: Hit) -> Finding:
         resource=origin.resource,
         resource_type=origin.resource_type,
         fingerprint=fingerprint(meta.id, origin.path, hit.pointer, hit.evidence, origin.resource),
+        flow=hit.flow,
     )
 
 

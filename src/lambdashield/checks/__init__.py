@@ -10,13 +10,24 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from lambdashield.checks import api, dependencies, functions, iam, least_privilege, secrets
+from lambdashield.checks import (
+    api,
+    code,
+    dependencies,
+    functions,
+    iam,
+    least_privilege,
+    secrets,
+    sensitive_logging,
+)
+from lambdashield.checks._code import HandlerView
 from lambdashield.checks._deps_view import DependencyView
 from lambdashield.checks._iam_view import PolicyView
 from lambdashield.checks._rule import Hit, Rule
 from lambdashield.checks._sdk import SourceCache
 from lambdashield.checks.functions import ApplicationView, FunctionView, Settings
 from lambdashield.iam_catalogue import Catalogue
+from lambdashield.loaders.handlers import ParsedSource
 from lambdashield.model import (
     Application,
     Bucket,
@@ -35,13 +46,20 @@ if TYPE_CHECKING:
 
 __all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "Settings", "rule_by_id", "subjects"]
 
-ALL_RULES: tuple[Rule[Any], ...] = (
-    *api.RULES,
-    *dependencies.RULES,
-    *functions.RULES,
-    *iam.RULES,
-    *least_privilege.RULES,
-    *secrets.RULES,
+ALL_RULES: tuple[Rule[Any], ...] = tuple(
+    sorted(
+        (
+            *api.RULES,
+            *code.RULES,
+            *dependencies.RULES,
+            *functions.RULES,
+            *iam.RULES,
+            *least_privilege.RULES,
+            *secrets.RULES,
+            *sensitive_logging.RULES,
+        ),
+        key=lambda r: r.meta.id,
+    )
 )
 
 _BY_ID = {r.meta.id: r for r in ALL_RULES}
@@ -67,6 +85,7 @@ def subjects(
     dependency_sets: Sequence[DependencySet] = (),
     store: AdvisoryStore | None = None,
     code_roots: Mapping[PurePosixPath, Path] | None = None,
+    handlers: Sequence[ParsedSource] = (),
 ) -> Iterator[tuple[type[Any], Any, Locator]]:
     """Every object a rule can run over, with its type and how to locate its hits."""
     for document in documents:
@@ -79,6 +98,9 @@ def subjects(
         root = (code_roots or {}).get(application.origin.path)
         for view in least_privilege.code_permissions(application, root, catalogue, cache=cache):
             yield least_privilege.CodePermissions, view, view.locate
+    for source in handlers:
+        handler = HandlerView(source)
+        yield HandlerView, handler, handler.locate
 
 
 def _application_subjects(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lambdashield.loaders._names import NPM_FILE, PYTHON_FILE
+from lambdashield.loaders.handlers import HANDLER_FILE
 from lambdashield.model import ScanError, SkippedInput
 
 __all__ = ["Candidate", "Kind", "discover", "display_path"]
@@ -43,6 +44,9 @@ class Kind(enum.Enum):
     """An installed `node_modules` tree."""
     DEPLOYMENT_ZIP = "deployment-zip"
     """A deployment package (`*.zip`): its installed packages are read in place."""
+    HANDLER_SOURCE = "handler-source"
+    """A `*.py`, `*.js` or `*.ts` file: the engine reads those a template names as a
+    handler, and those that define one (`loaders/handlers.py`)."""
     TERRAFORM = "terraform"
     """A `*.tf` file; the engine loads each root module folder as one application."""
 
@@ -181,6 +185,8 @@ def _classify(
         yield Candidate(path, shown, Kind.JSON)
     elif lower.endswith((".yaml", ".yml")) and _looks_like_template(path, max_file_bytes):
         yield Candidate(path, shown, Kind.TEMPLATE)
+    elif HANDLER_FILE.fullmatch(name):
+        yield Candidate(path, shown, Kind.HANDLER_SOURCE)
 
 
 def _looks_like_template(path: Path, max_file_bytes: int) -> bool:
