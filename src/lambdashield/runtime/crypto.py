@@ -754,20 +754,7 @@ def encrypts_fields(
 ) -> Callable[[Callable[_P, Record]], Callable[_P, dict[str, object]]]:
     """Decorator form of `encrypt_fields`: the function's returned record comes back with
     ``fields`` encrypted."""
-    _canonical_context(context)
-
-    def decorate(function: Callable[_P, Record]) -> Callable[_P, dict[str, object]]:
-        import functools
-
-        @functools.wraps(function)
-        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> dict[str, object]:
-            return encrypt_fields(
-                function(*args, **kwargs), fields, provider, context=context, missing_ok=missing_ok
-            )
-
-        return wrapper
-
-    return decorate
+    return _transforming(encrypt_fields, fields, provider, context, missing_ok)
 
 
 def decrypts_fields(
@@ -779,6 +766,17 @@ def decrypts_fields(
 ) -> Callable[[Callable[_P, Record]], Callable[_P, dict[str, object]]]:
     """Decorator form of `decrypt_fields`: the function's returned record comes back with
     ``fields`` decrypted."""
+    return _transforming(decrypt_fields, fields, provider, context, missing_ok)
+
+
+def _transforming(
+    transform: Callable[..., dict[str, object]],
+    fields: Sequence[str],
+    provider: CipherProvider,
+    context: Mapping[str, str],
+    missing_ok: bool,
+) -> Callable[[Callable[_P, Record]], Callable[_P, dict[str, object]]]:
+    """A decorator that passes the function's returned record through `transform`."""
     _canonical_context(context)
 
     def decorate(function: Callable[_P, Record]) -> Callable[_P, dict[str, object]]:
@@ -786,7 +784,7 @@ def decrypts_fields(
 
         @functools.wraps(function)
         def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> dict[str, object]:
-            return decrypt_fields(
+            return transform(
                 function(*args, **kwargs), fields, provider, context=context, missing_ok=missing_ok
             )
 
