@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from lambdashield.advisories.osv import Verdict, evaluate, normalize_name
-from lambdashield.advisories.store import AdvisoryStore
 from lambdashield.loaders._deps import anchor, is_local_reference
-from lambdashield.loaders.python_deps import applies
 from lambdashield.model import (
     Dependency,
     DependencySet,
@@ -24,11 +22,18 @@ from lambdashield.model import (
     Location,
 )
 
+if TYPE_CHECKING:
+    # Matching and its version libraries load with the first dependency set, not with
+    # every scan: a scan of policies or templates never needs them.
+    from lambdashield.advisories.osv import Verdict
+    from lambdashield.advisories.store import AdvisoryStore
+
+    _Matched = tuple[tuple[Dependency, Verdict], ...]
+
 __all__ = ["DependencyView", "anchor", "known_vulnerabilities"]
 
 INSTALLED_TREES = frozenset({"site-packages", "node_modules", "deployment-zip"})
 
-_Matched = tuple[tuple[Dependency, Verdict], ...]
 _MATCHED: weakref.WeakKeyDictionary[AdvisoryStore, dict[int, tuple[DependencySet, _Matched]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -61,6 +66,8 @@ class DependencyView:
     def dependencies(self) -> Iterator[Dependency]:
         """The dependencies that are installed for the target runtime (markers evaluated
         when the set is linked to a runtime), without the project's own local packages."""
+        from lambdashield.loaders.python_deps import applies
+
         python = self.dependency_set.python_version
         for dependency in self.dependency_set.dependencies:
             if dependency.reference is not None and is_local_reference(dependency.reference):
@@ -73,6 +80,8 @@ class DependencyView:
         """The imports in the linked functions' handler code that may load `dependency`."""
         if dependency.ecosystem != "PyPI":
             return ()
+        from lambdashield.advisories.osv import normalize_name
+
         key = normalize_name("PyPI", dependency.name)
         return tuple(i for i in self.dependency_set.imports if key in i.distributions)
 
@@ -109,6 +118,8 @@ class DependencyView:
         return self._verdicts
 
     def _match(self, store: AdvisoryStore) -> tuple[tuple[Dependency, Verdict], ...]:
+        from lambdashield.advisories.osv import evaluate, normalize_name
+
         wanted = list(self.dependencies())
         by_ecosystem: dict[str, set[str]] = {}
         for dependency in wanted:

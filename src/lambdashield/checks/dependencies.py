@@ -4,11 +4,16 @@ reproduced or verified."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from lambdashield.advisories.osv import Verdict, Vulnerability
 from lambdashield.checks._deps_view import DependencyView, anchor, known_vulnerabilities
 from lambdashield.checks._rule import Hit, rule
 from lambdashield.model import Confidence, Dependency, Severity
+
+if TYPE_CHECKING:
+    # Matching and its version libraries load with the first dependency set, not with
+    # every scan: a scan of policies or templates never needs them.
+    from lambdashield.advisories.osv import Verdict, Vulnerability
 
 __all__ = ["RULES", "known_vulnerabilities"]
 
