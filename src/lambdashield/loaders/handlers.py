@@ -249,6 +249,9 @@ def _claim(
         relative = _module_candidates(module, languages)
     for rel in relative:
         candidate = base / rel if rel else base
+        # A stat is far cheaper than resolving a path that is not there.
+        if not candidate.is_file():
+            continue
         real = _resolved(candidate)
         if not real.is_file():
             continue

@@ -108,6 +108,9 @@ def locate_handler(function: Function, root: Path | None) -> Source | str:
     languages = [language] if language else ["python", "javascript"]
     for lang in languages:
         for candidate in _candidates(head, last, lang):
+            # A stat is far cheaper than resolving a path that is not there.
+            if not (code_dir / candidate).exists():
+                continue
             found = tree.inside(code_dir / candidate)
             if found is not None:
                 return Source(tree, found, tree.display(found), lang, name)
