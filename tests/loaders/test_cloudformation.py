@@ -451,3 +451,39 @@ resources = st.dictionaries(
 def test_template_model_never_raises(resources: dict[str, Any], globals_: dict[str, Any]) -> None:
     data = {"Transform": "AWS::Serverless-2016-10-31", "Globals": globals_, "Resources": resources}
     resources_to_model(data, PurePosixPath("t.yaml"), lambda _p: (None, None))
+
+
+def test_layers_link_their_dependencies_to_the_functions_that_use_them(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  DepsLayer:\n"
+        "    Type: AWS::Serverless::LayerVersion\n"
+        "    Properties:\n"
+        "      ContentUri: layers/deps/\n"
+        "  Api:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.12\n"
+        "      Handler: app.handler\n"
+        "      CodeUri: src/\n"
+        "      Layers: [!Ref DepsLayer]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "layers" / "deps").mkdir(parents=True)
+    (tmp_path / "layers" / "deps" / "requirements.txt").write_text(
+        "requests==2.32.3\n", encoding="utf-8"
+    )
+    application = load_template(
+        tmp_path / "template.yaml", PurePosixPath("template.yaml"), max_bytes=10**7
+    )[0]
+    assert [(layer.origin.resource, layer.content_uri) for layer in application.layers] == [
+        ("DepsLayer", "layers/deps/")
+    ]
+    report = scan([str(tmp_path)], Config(select=("LS-DEP-003",), fail_on_missing_db=False))
+    (linked,) = report.dependency_sets
+    assert (linked.origin.path.name, linked.functions, linked.python_version) == (
+        "requirements.txt",
+        ("Api",),
+        "3.12",
+    )

@@ -31,6 +31,7 @@ from lambdashield.model import (
     Function,
     Grant,
     GrantSource,
+    Layer,
     Origin,
     Permission,
     PolicyDocument,
@@ -122,6 +123,7 @@ def resources_to_model(
         roles=tuple(template.roles.values()),
         permissions=tuple(template.permissions),
         buckets=tuple(template.buckets.values()),
+        layers=tuple(template.layers),
         values=tuple(template.values),
         suppressions=(*suppressions, *metadata_suppressions),
     )
@@ -165,6 +167,7 @@ class _Template:
         self.events: dict[str, _Events] = {}
         self.attached: dict[str, list[Grant]] = {}
         """Role logical ID -> policies attached by `AWS::IAM::Policy`/`ManagedPolicy`."""
+        self.layers: list[Layer] = []
         self.raw_role: dict[str, Any] = {}
         """Function logical ID -> its `Role` property, linked once every role is read."""
         self.busy_maps: set[tuple[str, ...]] = set()
@@ -1085,6 +1088,18 @@ class _Template:
                 ),
             )
 
+    def read_layer(self, logical_id: str) -> None:
+        """A layer built from a local folder (SAM `ContentUri`, CloudFormation `Content`)."""
+        props = self.properties(logical_id)
+        content = props.get("ContentUri", props.get("Content"))
+        local = content if isinstance(content, str) and "://" not in content else None
+        self.layers.append(
+            Layer(
+                self.origin(logical_id, "layer", self.at("Resources", logical_id)),
+                content_uri=local,
+            )
+        )
+
     def read_stage_variables(self, logical_id: str) -> None:
         props = self.properties(logical_id)
         key = "Variables" if "Variables" in props else "StageVariables"
@@ -1112,6 +1127,8 @@ _READERS: dict[str, Callable[[_Template, str], None]] = {
     "AWS::S3::Bucket": _Template.read_bucket,
     "AWS::S3::BucketPolicy": _Template.read_bucket_policy,
     "AWS::ApiGateway::Stage": _Template.read_stage_variables,
+    "AWS::Serverless::LayerVersion": _Template.read_layer,
+    "AWS::Lambda::LayerVersion": _Template.read_layer,
     "AWS::Serverless::Api": _Template.read_stage_variables,
     "AWS::Lambda::EventInvokeConfig": _Template.read_invoke_config,
     "AWS::Events::Rule": _Template.read_event_rule,
