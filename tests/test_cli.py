@@ -402,3 +402,16 @@ def test_errors_raised_in_the_scan_thread_reach_the_user(
     monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
     code, out = run("scan", str(tmp_path), "--select", "LS-NOPE")
     assert code == 2 and "unknown rule or prefix 'LS-NOPE'" in out
+
+
+def test_policy_generate_for_the_example() -> None:
+    code, out = run("policy", "generate", str(EXAMPLE), "--format", "sam")
+    assert code == 0
+    assert (
+        '- !Sub "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:'
+        'table/${OrdersTable}"'
+    ) in out
+    receipts = out.split("# ReceiptsFunction", 1)[1]
+    assert receipts.splitlines()[1] == (
+        "# no AWS SDK calls found: nothing to grant beyond the execution role"
+    )

@@ -215,12 +215,19 @@ def _header(item: Generated) -> list[str]:
 _PSEUDO = re.compile(r"\$\{AWS::[A-Za-z]+\}")
 
 
+# An empty `Statement` list is not a valid policy; say what it means instead.
+_NOTHING = "# no AWS SDK calls found: nothing to grant beyond the execution role"
+
+
 def _yaml(generated: Sequence[Generated], *, sam: bool) -> str:
     out: list[str] = []
     for item in generated:
         out.extend(_header(item))
         if item.policy is None:
             out.append("")
+            continue
+        if not item.policy["Statement"]:
+            out.extend([_NOTHING, ""])
             continue
         indent = "      " if sam else "  "
         if sam:
@@ -235,8 +242,6 @@ def _yaml(generated: Sequence[Generated], *, sam: bool) -> str:
             out.append(f"  Version: {_quote(item.policy['Version'])}")
             out.append("  Statement:")
             indent = "    "
-        if not item.policy["Statement"]:
-            out[-1] += " []"
         for statement in item.policy["Statement"]:
             out.append(f"{indent}- Effect: Allow")
             out.append(f"{indent}  Action:")
@@ -285,6 +290,9 @@ def _terraform(generated: Sequence[Generated]) -> str:
         out.extend(_header(item))
         if item.policy is None:
             out.append("")
+            continue
+        if not item.policy["Statement"]:
+            out.extend([_NOTHING, ""])
             continue
         written = [r for s in item.policy["Statement"] for r in s["Resource"]]
         if any("${" in _PSEUDO.sub("", r) for r in written):
