@@ -344,3 +344,17 @@ def test_thousands_of_resources_in_bounded_time(
     assert report.functions == functions
     assert len(report.findings) >= functions
     assert elapsed < 20, f"{elapsed:.1f} s"
+
+
+def test_recognised_but_unanalysed_frameworks_are_listed(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text('{"app_name": "orders"}', encoding="utf-8")
+    (tmp_path / "zappa_settings.json").write_text('{"dev": {}}', encoding="utf-8")
+    (tmp_path / "serverless.ts").write_text("export default {};\n", encoding="utf-8")
+    report = scan_dir(tmp_path)
+    assert report.errors == ()
+    assert [(s.path.name, s.reason) for s in report.not_analysed] == [
+        ("config.json", "Chalice projects are not analysed (their app is Python code)"),
+        ("serverless.ts", "serverless.ts/js is code and is never run"),
+        ("zappa_settings.json", "Zappa projects are not analysed"),
+    ]

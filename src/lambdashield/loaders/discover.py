@@ -164,6 +164,9 @@ def _classify(
     path: Path, shown: PurePosixPath, max_file_bytes: int, *, explicit: bool
 ) -> Iterator[Candidate | SkippedInput]:
     name = path.name
+    if name == "config.json" and path.parent.name == ".chalice":
+        yield SkippedInput(shown, "Chalice projects are not analysed (their app is Python code)")
+        return
     for pattern, reason in _NOT_YET:
         if pattern.fullmatch(name):
             yield SkippedInput(shown, reason)
