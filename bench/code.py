@@ -291,7 +291,7 @@ def _py_handler(rng: random.Random, index: int) -> str:
     return text if "import json" in text else "import json\n" + text
 
 
-_JS_HANDLER = """// Generated Node.js handler {index}: a placeholder until the JavaScript front end.
+_JS_HANDLER = """// Generated Node.js handler {index}.
 const {{ DynamoDBClient, GetItemCommand }} = require("@aws-sdk/client-dynamodb");
 const {{ exec }} = require("child_process");
 
@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {machine_summary()}")
     print(
         f"project: {args.files:,} handlers ({args.files // 2:,} Python, {py_lines:,} lines; "
-        f"{args.files - args.files // 2:,} JavaScript placeholders, {js_lines:,} lines)"
+        f"{args.files - args.files // 2:,} JavaScript handlers, {js_lines:,} lines)"
     )
     print(
         f"lambdashield: {figures['sources']} Python handlers analysed, {figures['skipped']} "

@@ -130,6 +130,8 @@ def test_example_findings_as_json(tmp_path: Path) -> None:
         ),
         ("LS-LOG-001", "src/orders/app.py", "/handler/print/1"),
         ("LS-LOG-001", "src/orders/receipts.py", "/handler/print/1"),
+        ("LS-LOG-001", "notify.js", "/handler/console.log/1"),
+        ("LS-CODE-006", "notify.js", "/handler"),
         (
             "LS-SEC-001",
             "template.yaml",
@@ -137,14 +139,11 @@ def test_example_findings_as_json(tmp_path: Path) -> None:
         ),
     }
     assert report["errors"] == []
-    # No advisory store on a test machine: the example says so instead of failing; and its
-    # Node handler is read for SDK calls but not yet for event taint.
-    node, requirements = report["not_analysed"]
-    assert node["path"].endswith("notify.js")
-    assert node["reason"].endswith("code analysis for javascript is not available yet")
+    # No advisory store on a test machine: the example says so instead of failing.
+    (requirements,) = report["not_analysed"]
     assert requirements["path"].endswith("src/requirements.txt")
     assert requirements["reason"].startswith("not checked for known vulnerabilities: ")
-    assert report["summary"]["files"] == 6
+    assert report["summary"]["files"] == 7
     assert report["summary"]["functions"] == 3
 
 

@@ -165,6 +165,8 @@ def test_fingerprint_inputs_survive_moving_the_code(tmp_path: Path) -> None:
                 text = path.read_text(encoding="utf-8")
                 if path.suffix == ".py":
                     text = "# moved\n\n\n" + text
+                elif path.suffix == ".js":
+                    text = "// moved\n\n\n" + text
                 target.write_text(text, encoding="utf-8")
         assert identities(moved) == identities(source)
         assert located(rule_id, moved) == {(f, line + 3) for f, line in expected(rule_id)}

@@ -23,6 +23,8 @@ def findings() -> list[Finding]:
     for view in views(FIXTURES / "LS-CODE-001" / "positive"):
         for hit in rule(view):
             origin = view.locate(hit.pointer)
+            if origin.path.suffix != ".py":
+                continue  # the Python handler's flows; the Node one has its own tests
             made.append(
                 Finding(
                     rule=rule.meta,

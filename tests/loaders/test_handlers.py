@@ -177,7 +177,7 @@ def test_what_cannot_be_followed_is_skipped_with_its_reason(
     assert reason in skipped.reason, skipped.reason
 
 
-def test_node_handlers_are_located_and_named_not_analysed_yet(tmp_path: Path) -> None:
+def test_node_handlers_are_located_and_parsed(tmp_path: Path) -> None:
     write(
         tmp_path,
         {"src/index.mjs": "export const handler = async () => 1;\n", "src/api.ts": "export {}\n"},
@@ -187,16 +187,11 @@ def test_node_handlers_are_located_and_named_not_analysed_yet(tmp_path: Path) ->
         function("Node", "index.handler", runtime="nodejs20.x"),
         function("Typed", "api.handler", runtime="nodejs22.x"),
     )
-    assert loaded.sources == ()
-    assert sorted((s.path.as_posix(), s.reason) for s in loaded.skipped) == [
-        (
-            "src/api.ts",
-            "Typescript handler of Typed: code analysis for typescript is not available yet",
-        ),
-        (
-            "src/index.mjs",
-            "Javascript handler of Node: code analysis for javascript is not available yet",
-        ),
+    assert loaded.errors == ()
+    assert loaded.skipped == ()
+    assert sorted((s.file.path.as_posix(), s.file.language) for s in loaded.sources) == [
+        ("src/api.ts", "typescript"),
+        ("src/index.mjs", "javascript"),
     ]
 
 

@@ -265,9 +265,16 @@ def unvalidated_event(view: HandlerView) -> Iterator[Hit]:
     ## Fix
     Validate at the door: `@guard(...)` or `validate(event, ...)` from
     `lambdashield.runtime`, Powertools `@event_parser(model=Order)`, or
-    `Order.model_validate_json(event["body"])` with a pydantic model, and answer
-    invalid input with a 400 and no stack trace.
+    `Order.model_validate_json(event["body"])` with a pydantic model; in Node.js, an ajv
+    schema, a zod or joi schema, or `@middy/validator`. Answer invalid input with a 400
+    and no stack trace.
     """
+    python = view.file.language == "python"
+    how = (
+        "lambdashield.runtime, a JSON Schema, a Powertools parser or a pydantic model"
+        if python
+        else "an ajv JSON Schema, a zod or joi schema, or @middy/validator"
+    )
     for pointer, entry in view.entries():
         if entry.route or entry.reads_event is None or entry.validation is not None:
             continue
@@ -275,8 +282,7 @@ def unvalidated_event(view: HandlerView) -> Iterator[Hit]:
         yield Hit(
             pointer,
             f"handler `{entry.name}` reads the event (first at line {entry.reads_event}) "
-            "without validating it; validate it first (lambdashield.runtime, a JSON "
-            "Schema, a Powertools parser or a pydantic model)",
+            f"without validating it; validate it first ({how})",
             entry.name,
             lowered_because=lowered,
         )

@@ -5,9 +5,11 @@
 `src/index.handler` for Node.js is `src/index.js` (`.mjs`, `.cjs`, `.ts`, `.mts`, `.cts`).
 Handler files discovery found without any template pointing at them count when they
 define a Lambda-shaped entry point at the top level: `def handler(event, context)` or
-`def lambda_handler(event, context)`.
+`def lambda_handler(event, context)`, or, in Node.js, `exports.handler = ...` /
+`export const handler = ...` (also `lambdaHandler`).
 
-Nothing is imported or executed: Python is parsed with `ast`, never compiled. A file is
+Nothing is imported or executed: Python is parsed with `ast`, never compiled;
+JavaScript and TypeScript with tree-sitter. A file is
 read only inside the scanned root (links resolved first), up to `MAX_SOURCE_BYTES`, and
 only if it is text. What cannot be analysed is an error entry with its reason (a
 handler that does not parse, Python 2, a binary file, nesting too deep to parse) or a
@@ -29,6 +31,8 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from tree_sitter import Language, Node, Parser, Tree
 
 from lambdashield.loaders._suppressions import find_suppressions
 from lambdashield.model import (
@@ -65,6 +69,14 @@ _ARCHIVES = (".zip", ".jar", ".war", ".tar", ".gz", ".tgz")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 _PYTHON_ENTRY = re.compile(rb"^(?:async[ \t]+)?def[ \t]+(?:lambda_)?handler[ \t]*\(", re.MULTILINE)
 _FALLBACK_ENTRIES = ("handler", "lambda_handler")
+_NODE_ENTRY = re.compile(
+    rb"^[ \t]*(?:(?:module\.)?exports\.(?P<assigned>handler|lambdaHandler)[ \t]*=|"
+    rb"export[ \t]+(?:const|let|var|async[ \t]+function|function)[ \t]+"
+    rb"(?P<exported>handler|lambdaHandler)\b)",
+    re.MULTILINE,
+)
+"""A Node.js file that exports a Lambda-shaped entry point: `exports.handler = ...`,
+`module.exports.handler = ...`, `export const handler`, `export async function handler`."""
 _PYTHON2 = (
     (re.compile(r"^\s*print\s+[^\s(=.,)][^\n]*$", re.MULTILINE), "a `print` statement"),
     (re.compile(r"^\s*exec\s+[\"'\w][^\n(]*$", re.MULTILINE), "an `exec` statement"),
@@ -84,8 +96,8 @@ class ParsedSource:
     file: SourceFile
     text: str
     syntax: object
-    """The language's syntax tree: an `ast.Module` for Python (a tree-sitter `Tree` for
-    JavaScript and TypeScript once their front end lands)."""
+    """The language's syntax tree: an `ast.Module` for Python, a tree-sitter `Tree` for
+    JavaScript and TypeScript."""
     functions: tuple[Function, ...] = ()
     """The template functions whose handler is in this file."""
 
@@ -428,6 +440,9 @@ def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: 
     if isinstance(text, ScanError):
         result.errors.append(text)
         return
+    if display.suffix in _NODE_SUFFIXES:
+        _load_unclaimed_node(text, display, result)
+        return
     tree = parse_python(text, display)
     if isinstance(tree, ScanError):
         result.errors.append(tree)
@@ -445,12 +460,87 @@ def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: 
     _add(result, ParsedSource(source, text, tree, ()))
 
 
-_PARSERS: dict[str, Callable[[str, PurePosixPath], object]] = {"python": parse_python}
+_NODE_PARSERS: dict[str, Parser] = {}
+
+
+def _node_parser(typescript: bool) -> Parser:
+    kind = "typescript" if typescript else "javascript"
+    found = _NODE_PARSERS.get(kind)
+    if found is None:
+        if typescript:
+            import tree_sitter_typescript  # imported here: scans without Node never load it
+
+            language = Language(tree_sitter_typescript.language_typescript())
+        else:
+            import tree_sitter_javascript
+
+            language = Language(tree_sitter_javascript.language())
+        found = _NODE_PARSERS[kind] = Parser(language)
+    return found
+
+
+def parse_javascript(text: str, display: PurePosixPath) -> Tree | ScanError:
+    """A tree-sitter tree of JavaScript or TypeScript (by the file's suffix), or a located
+    error when the parser had to recover from a syntax error. Parsing runs nothing."""
+    typescript = display.suffix in (".ts", ".mts", ".cts")
+    name = "TypeScript" if typescript else "JavaScript"
+    try:
+        tree = _node_parser(typescript).parse(text.encode("utf-8", "surrogatepass"))
+    except (ValueError, UnicodeError, MemoryError) as exc:
+        return ScanError(display, f"cannot parse: {exc}; not analysed")
+    root = tree.root_node
+    if root.has_error:
+        line = _first_error(root)
+        return ScanError(display, f"{name} syntax error; not analysed", line)
+    return tree
+
+
+def _first_error(root: Node) -> int | None:
+    """The line of the first node the parser could not make sense of, found without
+    recursion."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node.start_point[0] + 1
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return None
+
+
+def _load_unclaimed_node(text: str, display: PurePosixPath, result: _Result) -> None:
+    encoded = text.encode("utf-8", "surrogatepass")
+    entries = tuple(
+        sorted(
+            {
+                (m.group("assigned") or m.group("exported")).decode("ascii")
+                for m in _NODE_ENTRY.finditer(encoded)
+            }
+        )
+    )
+    if not entries:
+        return
+    tree = parse_javascript(text, display)
+    if isinstance(tree, ScanError):
+        result.errors.append(tree)
+        return
+    language = _language_of(display.as_posix())
+    source = SourceFile(path=display, language=language, functions=(), handlers=entries)
+    _add(result, ParsedSource(source, text, tree, ()))
+
+
+_PARSERS: dict[str, Callable[[str, PurePosixPath], object]] = {
+    "python": parse_python,
+    "javascript": parse_javascript,
+    "typescript": parse_javascript,
+}
 """Per language: source text -> syntax tree, or a `ScanError` saying why there is none.
 JavaScript and TypeScript (tree-sitter) plug in here; a language without a parser is
 located and reported as not analysed."""
 
-_SHAPED: dict[str, re.Pattern[bytes]] = {".py": _PYTHON_ENTRY}
+_SHAPED: dict[str, re.Pattern[bytes]] = {
+    ".py": _PYTHON_ENTRY,
+    **dict.fromkeys(_NODE_SUFFIXES, _NODE_ENTRY),
+}
 """Per suffix: how a file no template names shows it defines a handler (checked on the raw
 bytes, before anything is decoded or parsed)."""
 

@@ -30,7 +30,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from tree_sitter import Tree
+
 from lambdashield.checks._code import ir
+from lambdashield.checks._code.javascript import lower as lower_javascript
+from lambdashield.checks._code.javascript_spec import JAVASCRIPT
 from lambdashield.checks._code.python import lower as lower_python
 from lambdashield.checks._code.python_spec import PYTHON
 from lambdashield.checks._code.spec import LanguageSpec
@@ -47,12 +51,22 @@ def _python(syntax: object) -> ir.ModuleIR:
     return lower_python(syntax)
 
 
+def _javascript(syntax: object) -> ir.ModuleIR:
+    if not isinstance(syntax, Tree):
+        raise TypeError("the JavaScript front end needs a tree-sitter Tree")
+    return lower_javascript(syntax)
+
+
 FrontEnd = Callable[[object], ir.ModuleIR]
 """Lowers a language's syntax tree (`ParsedSource.syntax`) into the IR."""
 
-_FRONT_ENDS: dict[str, tuple[FrontEnd, LanguageSpec]] = {"python": (_python, PYTHON)}
-"""Per language: the front end and its spec. JavaScript and TypeScript plug in here with a
-tree-sitter front end and a spec of Node.js names."""
+_FRONT_ENDS: dict[str, tuple[FrontEnd, LanguageSpec]] = {
+    "python": (_python, PYTHON),
+    "javascript": (_javascript, JAVASCRIPT),
+    "typescript": (_javascript, JAVASCRIPT),
+}
+"""Per language: the front end and its spec. TypeScript shares JavaScript's front end
+(tree-sitter's TypeScript grammar; types are skipped) and its spec of Node.js names."""
 
 
 def front_end(language: str) -> tuple[FrontEnd, LanguageSpec] | None:

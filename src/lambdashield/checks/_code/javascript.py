@@ -1,0 +1,924 @@
+"""JavaScript and TypeScript front end: a tree-sitter syntax tree lowered into the taint IR.
+
+Never runs anything: it reads the tree the loader built with tree-sitter. What it knows:
+
+- functions, arrow functions and function expressions; `exports.handler = ...`,
+  `module.exports.handler = ...`, `module.exports = { handler }` and
+  `export const handler = ...` become module-level functions named by their export;
+- `require("x")` and `import` statements bind `Module` values (`node:` dropped), so
+  `cp.exec` resolves to `child_process.exec`; `const { exec } = require("child_process")`
+  binds `child_process.exec`;
+- declarations with destructuring, member and subscript reads, calls (`new X(...)` is a
+  call of `X`), template strings, `+` chains (flattened without recursion), returns,
+  `if`/`switch`, loops and `try`/`catch`/`finally`;
+- the properties of a call's last argument, when it is an object literal, are also passed
+  as keyword arguments, so a spec can read options such as `{ shell: true }`;
+- an anonymous function passed as a value (a callback) is lowered as a function of its
+  own, defined just before the statement that holds it.
+
+TypeScript syntax the analysis does not need (types, interfaces, `as`, `!`) is skipped.
+Nesting is bounded as in the Python front end: deeper expressions are summarised by the
+names they read and deeper blocks are left out, with the reason in `truncated`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tree_sitter import Node, Tree
+
+from lambdashield.checks._code import ir
+
+__all__ = ["MAX_BLOCK_DEPTH", "MAX_EXPR_DEPTH", "lower"]
+
+MAX_EXPR_DEPTH = 60
+MAX_BLOCK_DEPTH = 30
+MAX_NESTING = 120
+"""Expressions and blocks open at once, together: functions nest inside expressions in
+JavaScript, so neither bound alone keeps the walk off the end of the stack."""
+_UNNAMED_LITERAL_MIN = 12
+
+_FUNCTIONS = frozenset(
+    {"function_expression", "function", "arrow_function", "generator_function"}
+    | {"function_declaration", "generator_function_declaration"}
+)
+_WRAPPERS = frozenset(
+    {"parenthesized_expression", "await_expression", "as_expression", "non_null_expression"}
+    | {"satisfies_expression", "type_assertion"}
+)
+_COMPARE = frozenset({"==", "===", "!=", "!==", "<", "<=", ">", ">=", "in", "instanceof"})
+_CALLBACK_METHODS = frozenset(
+    {"forEach", "map", "flatMap", "filter", "find", "findIndex", "some", "every", "then"}
+    | {"reduce", "sort"}
+)
+"""Methods that call their function argument with the receiver's data."""
+_SKIPPED = frozenset(
+    {"comment", "empty_statement", "debugger_statement", "type_alias_declaration"}
+    | {"interface_declaration", "enum_declaration", "ambient_declaration", "abstract_class"}
+)
+
+
+def lower(tree: Tree, language: str = "javascript") -> ir.ModuleIR:
+    """The module's IR, with the string literals a credential rule may want."""
+    lowering = _Lowering()
+    body = lowering.block(tree.root_node.named_children, "<module>", 0)
+    return ir.ModuleIR(
+        language=language,
+        body=body,
+        literals=tuple(lowering.literals),
+        size=lowering.size,
+        truncated=lowering.truncated,
+    )
+
+
+def _line(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+def _end(node: Node) -> int:
+    return node.end_point[0] + 1
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _string(node: Node) -> str | None:
+    """The value of a string literal, or of a template string without substitutions."""
+    if node.type == "string":
+        return "".join(
+            _text(c)
+            for c in node.named_children
+            if c.type in ("string_fragment", "escape_sequence")
+        )
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
+        return "".join(_text(c) for c in node.named_children)
+    return None
+
+
+def _unwrap(node: Node) -> Node:
+    for _ in range(MAX_EXPR_DEPTH):
+        if node.type not in _WRAPPERS:
+            break
+        inner = node.named_children
+        if not inner:
+            break
+        node = inner[0]
+    return node
+
+
+def _names_in(node: Node) -> tuple[ir.Expr, ...]:
+    """The variables an expression reads, found without recursion."""
+    found: list[ir.Expr] = []
+    stack = [node]
+    while stack and len(found) < 200:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.append(ir.Name(_text(current), _line(current)))
+        stack.extend(current.named_children)
+    return tuple(found)
+
+
+def _module_name(text: str) -> str:
+    return text.removeprefix("node:")
+
+
+def _required(node: Node) -> str | None:
+    """`"child_process"` for `require("child_process")` (also `await import("x")`)."""
+    node = _unwrap(node)
+    if node.type != "call_expression":
+        return None
+    func = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if func is None or args is None or _text(func) not in ("require", "import"):
+        return None
+    named = args.named_children
+    if len(named) != 1:
+        return None
+    value = _string(named[0])
+    return _module_name(value) if value is not None else None
+
+
+def _export_name(node: Node) -> str | None:
+    """`handler` for `exports.handler`, `module.exports.handler`, `module.exports["handler"]`."""
+    if node.type not in ("member_expression", "subscript_expression"):
+        return None
+    base = node.child_by_field_name("object")
+    if base is None or _text(base) not in ("exports", "module.exports"):
+        return None
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return _text(prop) or None
+    index = node.child_by_field_name("index")
+    return _string(index) if index is not None else None
+
+
+def _property_key(node: Node | None) -> str | None:
+    if node is None:
+        return None
+    if node.type in ("property_identifier", "identifier", "private_property_identifier"):
+        return _text(node)
+    if node.type in ("string", "template_string"):
+        return _string(node)
+    if node.type == "number":
+        return _text(node)
+    return None
+
+
+class _Lowering:
+    def __init__(self) -> None:
+        self.literals: list[ir.Literal] = []
+        self.truncated: str | None = None
+        self.size = 0
+        self.scope = "<module>"
+        self.hoisted: list[ir.Stmt] = []
+        """Anonymous functions met in the current statement, defined before it."""
+        self._anonymous: dict[str, int] = {}
+        """Per scope, the anonymous functions named so far: names count, never lines, so
+        moving code keeps every pointer."""
+        self._open = 0
+        self._class_scopes: set[str] = set()
+        """Expressions and blocks being lowered right now (see `MAX_NESTING`)."""
+
+    # --- statements ------------------------------------------------------------------
+
+    def block(self, nodes: list[Node], scope: str, depth: int) -> tuple[ir.Stmt, ...]:
+        if depth > MAX_BLOCK_DEPTH or self._open > MAX_NESTING:
+            self.truncated = f"blocks nested deeper than {MAX_BLOCK_DEPTH} levels"
+            return ()
+        self._open += 1
+        try:
+            return self._block(nodes, scope, depth)
+        finally:
+            self._open -= 1
+
+    def _block(self, nodes: list[Node], scope: str, depth: int) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for node in nodes:
+            saved = self.hoisted
+            self.hoisted = []
+            lowered = list(self.statement(node, scope, depth))
+            out.extend(self.hoisted)
+            out.extend(lowered)
+            self.hoisted = saved
+        self.size += len(out)
+        return tuple(out)
+
+    def body_of(self, node: Node | None, scope: str, depth: int) -> tuple[ir.Stmt, ...]:
+        if node is None:
+            return ()
+        if node.type == "statement_block":
+            return self.block(node.named_children, scope, depth + 1)
+        return self.block([node], scope, depth + 1)
+
+    def statement(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        self.scope = scope
+        kind = node.type
+        line = _line(node)
+        if kind in _SKIPPED:
+            return
+        if kind == "export_statement":
+            declaration = node.child_by_field_name("declaration")
+            if declaration is not None:
+                yield from self.statement(declaration, scope, depth)
+                return
+            for clause in node.named_children:
+                if clause.type == "export_clause":
+                    yield from self.export_clause(clause)
+            return
+        if kind in ("function_declaration", "generator_function_declaration"):
+            name = _text(node.child_by_field_name("name")) or "<anonymous>"
+            yield self.function(node, name, scope, depth)
+        elif kind in ("lexical_declaration", "variable_declaration"):
+            for declarator in node.named_children:
+                if declarator.type == "variable_declarator":
+                    yield from self.declarator(declarator, scope, depth)
+        elif kind == "class_declaration":
+            yield from self.class_(node, scope, depth)
+        elif kind == "expression_statement":
+            inner = node.named_children
+            if inner:
+                yield from self.expression_statement(inner[0], scope, depth)
+        elif kind == "return_statement":
+            inner = node.named_children
+            value = self.expr(inner[0]) if inner else None
+            yield ir.Return(value, line, _end(node))
+        elif kind == "throw_statement":
+            inner = node.named_children
+            yield ir.Raise(self.expr(inner[0]) if inner else None, line)
+        elif kind in ("break_statement", "continue_statement"):
+            yield ir.Jump("break" if kind == "break_statement" else "continue", line)
+        elif kind == "statement_block":
+            yield from self.block(node.named_children, scope, depth + 1)
+        elif kind == "if_statement":
+            yield self.if_(node, scope, depth)
+        elif kind == "switch_statement":
+            yield from self.switch(node, scope, depth)
+        elif kind == "try_statement":
+            yield self.try_(node, scope, depth)
+        elif kind in ("for_in_statement",):
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            yield ir.Loop(
+                self.target(left) if left is not None else None,
+                self.expr(right) if right is not None else ir.Const(None, line),
+                None,
+                self.body_of(node.child_by_field_name("body"), scope, depth),
+                (),
+                line,
+            )
+        elif kind in ("for_statement", "while_statement", "do_statement"):
+            body: list[ir.Stmt] = []
+            initializer = node.child_by_field_name("initializer")
+            if initializer is not None:
+                yield from self.statement(initializer, scope, depth)
+            condition = node.child_by_field_name("condition")
+            test: ir.Expr = ir.Const(True, line)
+            if condition is not None and condition.is_named:
+                if condition.type == "expression_statement":
+                    inner = condition.named_children
+                    condition = inner[0] if inner else None
+                if condition is not None and condition.type != "empty_statement":
+                    test = self.expr(condition)
+            body.extend(self.body_of(node.child_by_field_name("body"), scope, depth))
+            increment = node.child_by_field_name("increment")
+            if increment is not None:
+                body.append(ir.ExprStmt(self.expr(increment), _line(increment)))
+            yield ir.Loop(None, None, test, tuple(body), (), line)
+        elif kind == "labeled_statement":
+            labelled = node.child_by_field_name("body")
+            if labelled is not None:
+                yield from self.statement(labelled, scope, depth)
+        elif kind == "import_statement":
+            yield from self.import_(node)
+        elif node.is_named and not kind.endswith(("declaration", "statement")):
+            yield ir.ExprStmt(self.expr(node), line)
+
+    def declarator(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        name = node.child_by_field_name("name")
+        value = node.child_by_field_name("value")
+        if name is None:
+            return
+        line = _line(node)
+        if value is None:
+            if name.type == "identifier":
+                yield ir.Assign((ir.TName(_text(name)),), ir.Const(None, line), line)
+            return
+        inner = _unwrap(value)
+        if name.type == "identifier" and inner.type in _FUNCTIONS:
+            yield self.function(inner, _text(name), scope, depth)
+            return
+        if name.type == "identifier":
+            wrapped = self.middy(inner, _text(name), scope, line)
+            if wrapped is not None:
+                yield wrapped
+                return
+        module = _required(value)
+        if module is not None:
+            if name.type == "identifier":
+                yield ir.Assign((ir.TName(_text(name)),), ir.Module(module, line), line)
+                return
+            if name.type == "object_pattern":
+                yield from self.required_members(name, module, line)
+                return
+        if name.type == "identifier":
+            self.literal(_text(name), value)
+        yield ir.Assign((self.target(name),), self.expr(value), line)
+
+    def required_members(self, pattern: Node, module: str, line: int) -> Iterator[ir.Stmt]:
+        for child in pattern.named_children:
+            if child.type == "shorthand_property_identifier_pattern":
+                member = _text(child)
+                yield ir.Assign((ir.TName(member),), ir.Module(f"{module}.{member}", line), line)
+            elif child.type == "pair_pattern":
+                key = _property_key(child.child_by_field_name("key"))
+                target = child.child_by_field_name("value")
+                if key is not None and target is not None and target.type == "identifier":
+                    yield ir.Assign(
+                        (ir.TName(_text(target)),), ir.Module(f"{module}.{key}", line), line
+                    )
+
+    def expression_statement(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        node = _unwrap(node)
+        line = _line(node)
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if left is None or right is None:
+                return
+            exported = _export_name(left)
+            inner = _unwrap(right)
+            if exported is not None and inner.type in _FUNCTIONS:
+                yield self.function(inner, exported, scope, depth)
+                return
+            if exported is not None:
+                wrapped = self.middy(inner, exported, scope, line)
+                if wrapped is not None:
+                    yield wrapped
+                    return
+            if _text(left) == "module.exports" and inner.type == "object":
+                yield from self.exported_object(inner, scope, depth)
+                return
+            if left.type == "identifier" and inner.type in _FUNCTIONS:
+                yield self.function(inner, _text(left), scope, depth)
+                return
+            module = _required(right)
+            value: ir.Expr = ir.Module(module, line) if module is not None else self.expr(right)
+            if exported is not None:
+                yield ir.Assign((ir.TName(exported),), value, line)
+                return
+            self.literal(_target_name(left), right)
+            yield ir.Assign((self.target(left),), value, line)
+        elif node.type == "augmented_assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            operator = _text(node.child_by_field_name("operator"))
+            if left is None or right is None:
+                return
+            yield ir.Assign((self.target(left),), self.expr(right), line, operator.rstrip("="))
+        else:
+            yield ir.ExprStmt(self.expr(node), line)
+
+    def export_clause(self, clause: Node) -> Iterator[ir.Stmt]:
+        """`export { main as handler }`: the exported name is bound to the function."""
+        for spec in clause.named_children:
+            if spec.type != "export_specifier":
+                continue
+            local = spec.child_by_field_name("name")
+            alias = spec.child_by_field_name("alias")
+            if local is None or alias is None or _text(alias) == _text(local):
+                continue
+            line = _line(spec)
+            yield ir.Assign((ir.TName(_text(alias)),), ir.Name(_text(local), line), line)
+
+    def middy(self, node: Node, name: str, scope: str, line: int) -> ir.Def | None:
+        """`middy(base).use(validator(...)).use(...)`: an entry point that calls `base` with
+        the event, its middlewares as decorators (a spec may know a validating one)."""
+        middlewares: list[Node] = []
+        current = node
+        for _ in range(MAX_EXPR_DEPTH):
+            if current.type != "call_expression":
+                return None
+            func = current.child_by_field_name("function")
+            args = current.child_by_field_name("arguments")
+            if func is None or args is None:
+                return None
+            if func.type == "member_expression":
+                prop = _text(func.child_by_field_name("property"))
+                base = func.child_by_field_name("object")
+                if prop not in ("use", "before", "after", "onError") or base is None:
+                    return None
+                middlewares.extend(args.named_children)
+                current = _unwrap(base)
+                continue
+            if _text(func) != "middy" or not args.named_children:
+                return None
+            break
+        else:
+            return None
+        qualname = name if scope == "<module>" else f"{scope}.<locals>.{name}"
+        inner = self.expr(args.named_children[0])
+        decorators = tuple(self.expr(m) for m in reversed(middlewares))
+        event, context = ir.Name("event", line), ir.Name("context", line)
+        body = (ir.Return(ir.Call(inner, (event, context), (), line, line), line, line),)
+        params = (ir.Param("event"), ir.Param("context"))
+        end = _end(node)
+        return ir.Def(name, qualname, params, body, decorators, line, end, f"{qualname}@{line}")
+
+    def exported_object(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        """`module.exports = { handler, main: run, other: async (e) => {} }`."""
+        for child in node.named_children:
+            line = _line(child)
+            if child.type == "shorthand_property_identifier":
+                continue  # `{ handler }`: already bound under that name
+            if child.type == "pair":
+                key = _property_key(child.child_by_field_name("key"))
+                value = child.child_by_field_name("value")
+                if key is None or value is None:
+                    continue
+                inner = _unwrap(value)
+                if inner.type in _FUNCTIONS:
+                    yield self.function(inner, key, scope, depth)
+                elif key != _text(inner):
+                    yield ir.Assign((ir.TName(key),), self.expr(value), line)
+            elif child.type == "method_definition":
+                name = _property_key(child.child_by_field_name("name"))
+                if name is not None:
+                    yield self.function(child, name, scope, depth)
+
+    def function(self, node: Node, name: str, scope: str, depth: int) -> ir.Def:
+        if scope == "<module>":
+            qualname = name
+        elif scope in self._class_scopes:
+            qualname = f"{scope}.{name}"
+        else:
+            qualname = f"{scope}.<locals>.{name}"
+        params: list[ir.Param] = []
+        single = node.child_by_field_name("parameter")
+        if single is not None:
+            params.append(ir.Param(_text(single)))
+        formal = node.child_by_field_name("parameters")
+        if formal is not None:
+            for position, param in enumerate(formal.named_children):
+                params.extend(self.param(param, position))
+        saved = self.scope
+        self.scope = qualname
+        body_node = node.child_by_field_name("body")
+        line = _line(node)
+        body: tuple[ir.Stmt, ...]
+        if body_node is None:
+            body = ()
+        elif body_node.type == "statement_block":
+            body = self.block(body_node.named_children, qualname, depth + 1)
+        else:
+            saved_hoisted = self.hoisted
+            self.hoisted = []
+            value = self.expr(body_node)
+            body = (*self.hoisted, ir.Return(value, _line(body_node), _end(body_node)))
+            self.hoisted = saved_hoisted
+        self.scope = saved
+        return ir.Def(
+            name, qualname, tuple(params), body, (), line, _end(node), f"{qualname}@{line}"
+        )
+
+    def param(self, node: Node, position: int) -> Iterator[ir.Param]:
+        kind = node.type
+        if kind in ("required_parameter", "optional_parameter"):
+            pattern = node.child_by_field_name("pattern")
+            if pattern is not None:
+                yield from self.param(pattern, position)
+            return
+        if kind == "identifier":
+            yield ir.Param(_text(node))
+        elif kind == "assignment_pattern":
+            left = node.child_by_field_name("left")
+            if left is not None:
+                yield from self.param(left, position)
+        elif kind == "rest_pattern":
+            inner = node.named_children
+            if inner and inner[0].type == "identifier":
+                yield ir.Param(_text(inner[0]), "vararg")
+        elif kind in ("object_pattern", "array_pattern"):
+            yield ir.Param(f"<param{position}>", target=self.target(node))
+
+    def class_(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        name = _text(node.child_by_field_name("name")) or "<class>"
+        qualname = name if scope == "<module>" else f"{scope}.{name}"
+        self._class_scopes.add(qualname)
+        body_node = node.child_by_field_name("body")
+        members: list[ir.Stmt] = []
+        if body_node is not None and depth < MAX_BLOCK_DEPTH:
+            for member in body_node.named_children:
+                if member.type == "method_definition":
+                    method = _property_key(member.child_by_field_name("name"))
+                    if method is not None:
+                        members.append(self.function(member, method, qualname, depth + 1))
+        line = _line(node)
+        self.scope = scope
+        yield ir.ClassDef(name, qualname, (), tuple(members), (), line, f"{qualname}@{line}")
+
+    def if_(self, node: Node, scope: str, depth: int) -> ir.If:
+        arms: list[tuple[ir.Expr, tuple[ir.Stmt, ...]]] = []
+        orelse: tuple[ir.Stmt, ...] = ()
+        current: Node | None = node
+        while current is not None:
+            condition = current.child_by_field_name("condition")
+            test = self.expr(condition) if condition is not None else ir.Const(True, _line(current))
+            arms.append(
+                (test, self.body_of(current.child_by_field_name("consequence"), scope, depth))
+            )
+            alternative = current.child_by_field_name("alternative")
+            current = None
+            if alternative is not None:
+                inner = alternative.named_children
+                if len(inner) == 1 and inner[0].type == "if_statement":
+                    current = inner[0]  # `else if`: the next arm
+                elif inner:
+                    orelse = self.body_of(inner[0], scope, depth)
+        return ir.If(tuple(arms), orelse, _line(node))
+
+    def switch(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        value = node.child_by_field_name("value")
+        subject = self.expr(value) if value is not None else ir.Const(None, _line(node))
+        body = node.child_by_field_name("body")
+        arms: list[tuple[ir.Expr, tuple[ir.Stmt, ...]]] = []
+        orelse: tuple[ir.Stmt, ...] = ()
+        for case in body.named_children if body is not None else ():
+            statements = list(case.children_by_field_name("body"))
+            lowered = self.block(statements, scope, depth + 1)
+            cut = next(
+                (
+                    i
+                    for i, st in enumerate(lowered)
+                    if isinstance(st, ir.Jump) and st.kind == "break"
+                ),
+                None,
+            )
+            if cut is not None:
+                lowered = lowered[:cut]  # `break` leaves the `switch`, not a loop
+            if case.type == "switch_default":
+                orelse = lowered
+            elif case.type == "switch_case":
+                arms.append((ir.Opaque((subject,), _line(case)), lowered))
+        if arms or orelse:
+            yield ir.If(
+                tuple(arms) or ((ir.Opaque((subject,), _line(node)), ()),), orelse, _line(node)
+            )
+
+    def try_(self, node: Node, scope: str, depth: int) -> ir.Try:
+        handlers: list[ir.TryHandler] = []
+        handler = node.child_by_field_name("handler")
+        if handler is not None:
+            parameter = handler.child_by_field_name("parameter")
+            name = (
+                _text(parameter)
+                if parameter is not None and parameter.type == "identifier"
+                else None
+            )
+            handlers.append(
+                ir.TryHandler(
+                    (),
+                    name,
+                    self.body_of(handler.child_by_field_name("body"), scope, depth),
+                    _line(handler),
+                )
+            )
+        finalizer = node.child_by_field_name("finalizer")
+        final = (
+            self.body_of(finalizer.child_by_field_name("body"), scope, depth) if finalizer else ()
+        )
+        return ir.Try(
+            self.body_of(node.child_by_field_name("body"), scope, depth),
+            tuple(handlers),
+            (),
+            final,
+            _line(node),
+        )
+
+    def import_(self, node: Node) -> Iterator[ir.Stmt]:
+        source = node.child_by_field_name("source")
+        module = _string(source) if source is not None else None
+        if module is None:
+            return
+        module = _module_name(module)
+        line = _line(node)
+        for clause in node.named_children:
+            if clause.type != "import_clause":
+                continue
+            for part in clause.named_children:
+                if part.type == "identifier":  # default import
+                    yield ir.Assign((ir.TName(_text(part)),), ir.Module(module, line), line)
+                elif part.type == "namespace_import":
+                    for name in part.named_children:
+                        if name.type == "identifier":
+                            yield ir.Assign((ir.TName(_text(name)),), ir.Module(module, line), line)
+                elif part.type == "named_imports":
+                    for spec in part.named_children:
+                        if spec.type != "import_specifier":
+                            continue
+                        imported = _property_key(spec.child_by_field_name("name"))
+                        alias = spec.child_by_field_name("alias")
+                        bound = _text(alias) if alias is not None else imported
+                        if imported is None or not bound:
+                            continue
+                        qualname = module if imported == "default" else f"{module}.{imported}"
+                        yield ir.Assign((ir.TName(bound),), ir.Module(qualname, line), line)
+
+    # --- targets and literals --------------------------------------------------------
+
+    def target(self, node: Node, depth: int = 0) -> ir.Target:
+        node = _unwrap(node)
+        kind = node.type
+        if depth > MAX_EXPR_DEPTH:
+            self.truncated = f"expressions nested deeper than {MAX_EXPR_DEPTH} levels"
+            return ir.TName("<unknown>")
+        if kind in ("identifier", "shorthand_property_identifier_pattern"):
+            return ir.TName(_text(node))
+        if kind == "member_expression":
+            base = node.child_by_field_name("object")
+            prop = node.child_by_field_name("property")
+            if base is not None:
+                return ir.TAttr(self.expr(base), _text(prop))
+        if kind == "subscript_expression":
+            base = node.child_by_field_name("object")
+            index = node.child_by_field_name("index")
+            if base is not None and index is not None:
+                return ir.TIndex(self.expr(base), self.expr(index))
+        if kind == "array_pattern":
+            return ir.TTuple(tuple(self.target(c, depth + 1) for c in node.named_children))
+        if kind == "object_pattern":
+            items: list[ir.Target] = []
+            keys: list[str | None] = []
+            for child in node.named_children:
+                if child.type == "shorthand_property_identifier_pattern":
+                    items.append(ir.TName(_text(child)))
+                    keys.append(_text(child))
+                elif child.type == "pair_pattern":
+                    value = child.child_by_field_name("value")
+                    if value is not None:
+                        items.append(self.target(value, depth + 1))
+                        keys.append(_property_key(child.child_by_field_name("key")))
+                elif child.type == "object_assignment_pattern":
+                    left = child.child_by_field_name("left")
+                    if left is not None:
+                        items.append(self.target(left, depth + 1))
+                        keys.append(_text(left) if left.type.startswith("shorthand") else None)
+                elif child.type == "rest_pattern":
+                    inner = child.named_children
+                    if inner:
+                        items.append(self.target(inner[0], depth + 1))
+                        keys.append(None)
+            return ir.TTuple(tuple(items), tuple(keys))
+        if kind == "assignment_pattern":
+            left = node.child_by_field_name("left")
+            if left is not None:
+                return self.target(left, depth + 1)
+        if kind == "rest_pattern":
+            inner = node.named_children
+            if inner:
+                return ir.TStar(self.target(inner[0], depth + 1))
+        return ir.TName("<unknown>")
+
+    def literal(self, name: str | None, value: Node) -> None:
+        if name is None:
+            return
+        text = _string(_unwrap(value))
+        if text is not None:
+            self.literals.append(ir.Literal(name, text, _line(value), _end(value), self.scope))
+
+    # --- expressions -----------------------------------------------------------------
+
+    def expr(self, node: Node, depth: int = 0) -> ir.Expr:
+        if depth > MAX_EXPR_DEPTH or self._open > MAX_NESTING:
+            self.truncated = f"expressions nested deeper than {MAX_EXPR_DEPTH} levels"
+            return ir.Opaque(_names_in(node), _line(node))
+        self._open += 1
+        try:
+            return self._expr(node, depth)
+        finally:
+            self._open -= 1
+
+    def _expr(self, node: Node, depth: int) -> ir.Expr:
+        line = _line(node)
+        d = depth + 1
+        kind = node.type
+        if kind in _WRAPPERS:
+            inner = node.named_children
+            return self.expr(inner[0], d) if inner else ir.Opaque((), line)
+        if kind in ("identifier", "shorthand_property_identifier"):
+            name = _text(node)
+            if name == "undefined":
+                return ir.Const(None, line)
+            return ir.Name(name, line)
+        if kind in ("this", "super"):
+            return ir.Name(kind, line)
+        if kind in ("string", "template_string"):
+            text = _string(node)
+            if text is not None:
+                if len(text) >= _UNNAMED_LITERAL_MIN:
+                    self.literals.append(ir.Literal(None, text, line, _end(node), self.scope))
+                return ir.Const(text, line)
+            return self.template(node, d)
+        if kind == "number":
+            try:
+                return ir.Const(float(_text(node).replace("_", "")), line)
+            except ValueError:
+                return ir.Const(0, line)
+        if kind in ("true", "false"):
+            return ir.Const(kind == "true", line)
+        if kind in ("null", "undefined"):
+            return ir.Const(None, line)
+        if kind == "member_expression":
+            base = node.child_by_field_name("object")
+            prop = node.child_by_field_name("property")
+            if base is None:
+                return ir.Opaque((), line)
+            return ir.Attr(self.expr(base, d), _text(prop), line)
+        if kind == "subscript_expression":
+            base = node.child_by_field_name("object")
+            index = node.child_by_field_name("index")
+            if base is None or index is None:
+                return ir.Opaque((), line)
+            return ir.Index(self.expr(base, d), self.expr(index, d), line)
+        if kind in ("call_expression", "new_expression"):
+            return self.call(node, d)
+        if kind == "binary_expression":
+            return self.binary(node, d)
+        if kind == "unary_expression":
+            operator = _text(node.child_by_field_name("operator"))
+            argument = node.child_by_field_name("argument")
+            if argument is None:
+                return ir.Opaque((), line)
+            if operator == "!":
+                return ir.Not(self.expr(argument, d), line)
+            if operator in ("typeof", "void", "delete"):
+                self.expr(argument, d)
+                return ir.Opaque((), line)
+            return ir.Opaque((self.expr(argument, d),), line)
+        if kind == "ternary_expression":
+            test = node.child_by_field_name("condition")
+            body = node.child_by_field_name("consequence")
+            orelse = node.child_by_field_name("alternative")
+            if test is None or body is None or orelse is None:
+                return ir.Opaque(_names_in(node), line)
+            return ir.Cond(self.expr(test, d), self.expr(body, d), self.expr(orelse, d), line)
+        if kind == "array":
+            return ir.Seq("list", tuple(self.expr(c, d) for c in node.named_children), (), line)
+        if kind == "object":
+            return self.object(node, d)
+        if kind == "spread_element":
+            inner = node.named_children
+            return ir.Star(self.expr(inner[0], d), line) if inner else ir.Opaque((), line)
+        if kind in _FUNCTIONS or kind == "class":
+            return self.anonymous(node)
+        if kind in ("assignment_expression", "augmented_assignment_expression"):
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if left is not None and left.type == "identifier" and right is not None:
+                return ir.Named(_text(left), self.expr(right, d), line)
+            return ir.Opaque(tuple(self.expr(c, d) for c in node.named_children), line)
+        if kind == "sequence_expression":
+            parts = tuple(self.expr(c, d) for c in node.named_children)
+            return ir.Opaque(parts, line) if parts else ir.Opaque((), line)
+        if kind in ("regex", "update_expression", "meta_property"):
+            return ir.Opaque((), line)
+        return ir.Opaque(_names_in(node), line)
+
+    def anonymous(self, node: Node) -> ir.Expr:
+        """A function used as a value: defined just before the statement, named by its
+        position among the scope's anonymous functions (`<anonymous1>`)."""
+        line = _line(node)
+        if node.type == "class":
+            return ir.Opaque((), line)
+        scope = self.scope
+        count = self._anonymous[scope] = self._anonymous.get(scope, 0) + 1
+        name = f"<anonymous{count}>"
+        self.hoisted.append(self.function(node, name, scope, 0))
+        self.scope = scope
+        return ir.Name(name, line)
+
+    def template(self, node: Node, d: int) -> ir.Expr:
+        parts: list[ir.Expr] = []
+        for child in node.named_children:
+            if child.type == "template_substitution":
+                inner = child.named_children
+                if inner:
+                    parts.append(self.expr(inner[0], d))
+            else:
+                parts.append(ir.Const(_text(child), _line(child)))
+        return ir.Build("fstring", tuple(parts), _line(node))
+
+    def object(self, node: Node, d: int) -> ir.Expr:
+        items: list[ir.Expr] = []
+        keys: list[ir.Expr | None] = []
+        for child in node.named_children:
+            line = _line(child)
+            if child.type == "pair":
+                key_node = child.child_by_field_name("key")
+                value = child.child_by_field_name("value")
+                if value is None:
+                    continue
+                key = _property_key(key_node)
+                self.literal(key, value)
+                items.append(self.expr(value, d))
+                if key is not None:
+                    keys.append(ir.Const(key, line))
+                elif key_node is not None and key_node.named_children:
+                    keys.append(self.expr(key_node.named_children[0], d))
+                else:
+                    keys.append(ir.Const(None, line))
+            elif child.type == "shorthand_property_identifier":
+                items.append(ir.Name(_text(child), line))
+                keys.append(ir.Const(_text(child), line))
+            elif child.type == "spread_element":
+                inner = child.named_children
+                if inner:
+                    items.append(self.expr(inner[0], d))
+                    keys.append(None)
+            elif child.type == "method_definition":
+                continue
+        return ir.Seq("dict", tuple(items), tuple(keys), _line(node))
+
+    def call(self, node: Node, d: int) -> ir.Expr:
+        line = _line(node)
+        func = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+        arguments = node.child_by_field_name("arguments")
+        module = _required(node)
+        if module is not None:
+            return ir.Module(module, line)
+        args: list[ir.Expr] = []
+        kwargs: list[tuple[str | None, ir.Expr]] = []
+        if arguments is not None:
+            if arguments.type == "template_string":  # tagged template: sql`...`
+                args.append(self.template(arguments, d))
+            else:
+                named = arguments.named_children
+                args.extend(self.expr(argument, d) for argument in named)
+                if named and _unwrap(named[-1]).type == "object":
+                    options = args[-1]
+                    if isinstance(options, ir.Seq):
+                        for key, value in zip(options.keys, options.items, strict=True):
+                            if isinstance(key, ir.Const) and isinstance(key.value, str):
+                                kwargs.append((key.value, value))
+        if func is None:
+            return ir.Opaque(tuple(args), line)
+        callee = self.expr(func, d)
+        call = ir.Call(callee, tuple(args), tuple(kwargs), line, _end(node))
+        if isinstance(callee, ir.Attr) and callee.attr in _CALLBACK_METHODS:
+            # `names.forEach((name) => ...)`: the callback runs on the receiver's data.
+            runs = tuple(
+                ir.Call(a, (callee.base,), (), line, _end(node))
+                for a in args
+                if isinstance(a, ir.Name) and a.id.startswith("<anonymous")
+            )
+            if runs:
+                return ir.Opaque((call, *runs), line)
+        return call
+
+    def binary(self, node: Node, d: int) -> ir.Expr:
+        line = _line(node)
+        operator = _text(node.child_by_field_name("operator"))
+        if operator == "+":
+            terms: list[Node] = []
+            current: Node = node
+            while current.type == "binary_expression" and (
+                _text(current.child_by_field_name("operator")) == "+"
+            ):
+                left = current.child_by_field_name("left")
+                right = current.child_by_field_name("right")
+                if left is None or right is None:
+                    break
+                terms.append(right)
+                current = left
+            terms.append(current)
+            terms.reverse()
+            return ir.Build("concat", tuple(self.expr(t, d) for t in terms), line)
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if left is None or right is None:
+            return ir.Opaque(_names_in(node), line)
+        if operator in ("&&", "||", "??"):
+            op = "and" if operator == "&&" else "or"
+            return ir.Logic(op, (self.expr(left, d), self.expr(right, d)), line)
+        if operator in _COMPARE:
+            op = {"===": "==", "!==": "!="}.get(operator, operator)
+            if op == "in":
+                # `key in obj`: like Python's `in`, an allow-list test
+                return ir.Compare(self.expr(left, d), ("in",), (self.expr(right, d),), line)
+            return ir.Compare(self.expr(left, d), (op,), (self.expr(right, d),), line)
+        return ir.Opaque((self.expr(left, d), self.expr(right, d)), line)
+
+
+def _target_name(node: Node) -> str | None:
+    if node.type == "identifier":
+        return _text(node)
+    if node.type == "member_expression":
+        return _text(node.child_by_field_name("property")) or None
+    if node.type == "subscript_expression":
+        index = node.child_by_field_name("index")
+        return _string(index) if index is not None else None
+    return None

@@ -1,0 +1,602 @@
+"""The JavaScript/TypeScript front end and spec: every code and logging rule at its exact
+line on small Node.js handlers, the export and import forms handlers are written in, and
+bad input (random text, minified and broken files) that must never crash or hang."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambdashield.checks import code, sensitive_logging
+from lambdashield.checks._code import HandlerView
+from lambdashield.checks._code.javascript import lower
+from lambdashield.checks._code.javascript_spec import JAVASCRIPT
+from lambdashield.checks._code.taint import analyse
+from lambdashield.loaders.cloudformation import load_template
+from lambdashield.loaders.handlers import ParsedSource, load_handlers, parse_javascript
+from lambdashield.model import ScanError, SourceFile
+
+RULES = (*code.RULES, *sensitive_logging.RULES)
+JS = PurePosixPath("src/app.js")
+TS = PurePosixPath("src/app.ts")
+
+
+def view_of(source: str, path: PurePosixPath = JS) -> HandlerView:
+    text = textwrap.dedent(source).lstrip("\n")
+    tree = parse_javascript(text, path)
+    assert not isinstance(tree, ScanError), tree
+    language = "typescript" if path.suffix == ".ts" else "javascript"
+    return HandlerView(ParsedSource(SourceFile(path, language, (), ("handler",)), text, tree, ()))
+
+
+def fired(source: str, path: PurePosixPath = JS) -> set[tuple[str, int]]:
+    view = view_of(source, path)
+    found = set()
+    for rule in RULES:
+        for hit in rule(view):
+            line = view.locate(hit.pointer).lines(hit.pointer)[0]
+            assert line is not None, (rule.meta.id, hit.pointer)
+            found.add((rule.meta.id, line))
+    return found
+
+
+def injection(source: str, path: PurePosixPath = JS) -> set[tuple[str, int]]:
+    """What fired, without the validation rule most of these handlers trip."""
+    return {hit for hit in fired(source, path) if hit[0] != "LS-CODE-006"}
+
+
+# --- sinks, each at its line -------------------------------------------------------------
+
+CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "exec with a template string": (
+        """
+        const cp = require("child_process");
+        exports.handler = async (event) => {
+          const { name } = JSON.parse(event.body);
+          cp.exec(`convert ${name} out.png`);
+        };
+        """,
+        {("LS-CODE-001", 4)},
+    ),
+    "execSync imported by name, concatenated": (
+        """
+        import { execSync as run } from "node:child_process";
+        export const handler = async (event) => {
+          run("ls " + event.queryStringParameters.dir);
+        };
+        """,
+        {("LS-CODE-001", 3)},
+    ),
+    "spawn with shell: true": (
+        """
+        const { spawn } = require("child_process");
+        exports.handler = async (event) => {
+          spawn(event.body, { shell: true });
+        };
+        """,
+        {("LS-CODE-001", 3)},
+    ),
+    "spawn of a fixed program with event arguments: no shell": (
+        """
+        const { spawn } = require("child_process");
+        exports.handler = async (event) => {
+          spawn("convert", [event.body]);
+        };
+        """,
+        set(),
+    ),
+    "parseInt makes a number": (
+        """
+        const cp = require("child_process");
+        exports.handler = async (event) => {
+          const width = parseInt(event.queryStringParameters.width, 10);
+          cp.exec(`resize ${width}`);
+        };
+        """,
+        set(),
+    ),
+    "eval, new Function, vm and node-serialize": (
+        """
+        const vm = require("vm");
+        const serialize = require("node-serialize");
+        exports.handler = async (event) => {
+          const body = JSON.parse(event.body);
+          eval(body.code);
+          const f = new Function("x", body.code);
+          vm.runInNewContext(body.code, {});
+          serialize.unserialize(event.body);
+          return f;
+        };
+        """,
+        {("LS-CODE-002", 5), ("LS-CODE-002", 6), ("LS-CODE-002", 7), ("LS-CODE-002", 8)},
+    ),
+    "SQL from a template and by concatenation": (
+        """
+        const { Client } = require("pg");
+        const client = new Client();
+        exports.handler = async (event) => {
+          const { id } = event.pathParameters;
+          await client.query(`SELECT * FROM orders WHERE id = '${id}'`);
+          const sql = "DELETE FROM orders WHERE id = " + id;
+          await client.query(sql);
+        };
+        """,
+        {("LS-CODE-003", 5), ("LS-CODE-003", 7)},
+    ),
+    "parameterised SQL": (
+        """
+        const mysql = require("mysql");
+        const connection = mysql.createConnection({});
+        exports.handler = async (event) => {
+          const { id } = event.pathParameters;
+          connection.query("SELECT * FROM orders WHERE id = ?", [id]);
+          connection.query({ sql: "SELECT * FROM orders WHERE id = ?", values: [id] });
+        };
+        """,
+        set(),
+    ),
+    "a file under /tmp named by the caller": (
+        """
+        const fs = require("fs");
+        const path = require("path");
+        exports.handler = async (event) => {
+          const file = path.join("/tmp", event.queryStringParameters.name);
+          fs.readFileSync(file);
+          await fs.promises.writeFile(`/tmp/${event.body}`, "x");
+        };
+        """,
+        {("LS-CODE-004", 5), ("LS-CODE-004", 6)},
+    ),
+    "basename, or resolve and a startsWith test": (
+        """
+        const fs = require("fs");
+        const path = require("path");
+        exports.handler = async (event) => {
+          const name = event.queryStringParameters.name;
+          fs.readFileSync(path.join("/tmp", path.basename(name)));
+          const full = path.resolve("/tmp", name);
+          if (!full.startsWith("/tmp/")) {
+            return { statusCode: 400 };
+          }
+          fs.createReadStream(full);
+        };
+        """,
+        set(),
+    ),
+    "fetch, axios and https.get of a caller's URL": (
+        """
+        import axios from "axios";
+        import https from "https";
+        export const handler = async (event) => {
+          const { url } = JSON.parse(event.body);
+          await fetch(url);
+          await axios.get(url);
+          https.get(url);
+        };
+        """,
+        {("LS-CODE-005", 5), ("LS-CODE-005", 6), ("LS-CODE-005", 7)},
+    ),
+    "a fixed host, with the path encoded": (
+        """
+        import axios from "axios";
+        export const handler = async (event) => {
+          const { id } = JSON.parse(event.body);
+          await fetch(`https://api.example.com/orders/${encodeURIComponent(id)}`);
+          await axios.get("https://api.example.com/orders/" + id);
+        };
+        """,
+        set(),
+    ),
+    "the raw event and the context logged": (
+        """
+        exports.handler = async (event, context) => {
+          console.log(event);
+          console.log(JSON.stringify(event));
+          console.error("ctx", context);
+          console.log(event.headers);
+          console.log("id", event.pathParameters.id);
+        };
+        """,
+        {("LS-LOG-001", 2), ("LS-LOG-001", 3), ("LS-LOG-001", 4), ("LS-LOG-001", 5)},
+    ),
+    "a secret from the environment logged": (
+        """
+        exports.handler = async (event) => {
+          console.log("key", process.env.DB_PASSWORD);
+          console.log("region", process.env.AWS_REGION);
+        };
+        """,
+        {("LS-LOG-002", 2)},
+    ),
+    "an exception's stack returned": (
+        """
+        exports.handler = async (event) => {
+          try {
+            return { statusCode: 200, body: JSON.parse(event.body).id };
+          } catch (err) {
+            return { statusCode: 500, body: err.stack };
+          }
+        };
+        """,
+        {("LS-CODE-007", 5)},
+    ),
+    "a local function on the way": (
+        """
+        const cp = require("child_process");
+        function run(command) {
+          return cp.execSync(command);
+        }
+        const build = (name) => `convert ${name}`;
+        exports.handler = async (event) => {
+          run(build(event.body));
+        };
+        """,
+        {("LS-CODE-001", 3)},
+    ),
+    "a callback inside the handler": (
+        """
+        const cp = require("child_process");
+        exports.handler = async (event) => {
+          const names = JSON.parse(event.body).names;
+          names.forEach((name) => {
+            cp.exec("rm " + name);
+          });
+        };
+        """,
+        {("LS-CODE-001", 5)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case(name: str) -> None:
+    source, expected = CASES[name]
+    assert injection(source) == expected
+
+
+# --- entry points --------------------------------------------------------------------------
+
+ENTRIES = {
+    "exports.handler = async (event) => ...": "exports.handler = async (event) => {\n",
+    "exports.handler = function": "exports.handler = async function (event) {\n",
+    "module.exports.handler": "module.exports.handler = async (event) => {\n",
+    "export const": "export const handler = async (event) => {\n",
+    "export async function": "export async function handler(event) {\n",
+    "a plain function": "async function handler(event) {\n",
+}
+
+
+@pytest.mark.parametrize("form", sorted(ENTRIES))
+def test_entry_point_forms(form: str) -> None:
+    source = (
+        'const cp = require("child_process");\n'
+        + ENTRIES[form]
+        + "  cp.exec(event.body);\n"
+        + ("}\n" if "function" in ENTRIES[form] and "=" not in ENTRIES[form] else "};\n")
+    )
+    assert injection(source) == {("LS-CODE-001", 3)}
+
+
+def test_module_exports_object_and_destructured_parameter() -> None:
+    source = """
+    const cp = require("child_process");
+    const main = async ({ body }, context) => {
+      cp.exec(body);
+    };
+    module.exports = { handler: main };
+    """
+    assert injection(source) == {("LS-CODE-001", 3)}
+
+
+def test_typescript_types_are_skipped() -> None:
+    source = """
+    import { exec } from "child_process";
+    import type { APIGatewayProxyEvent } from "aws-lambda";
+    interface Order { id: string }
+    export const handler = async (event: APIGatewayProxyEvent): Promise<void> => {
+      const order = JSON.parse(event.body!) as Order;
+      exec(`echo ${order.id}`);
+    };
+    """
+    assert injection(source, TS) == {("LS-CODE-001", 6)}
+
+
+# --- validation (LS-CODE-006) --------------------------------------------------------------
+
+VALIDATED = {
+    "ajv compile": """
+        const Ajv = require("ajv");
+        const validate = new Ajv().compile({ type: "object" });
+        exports.handler = async (event) => {
+          if (!validate(event)) return { statusCode: 400 };
+          return { statusCode: 200, body: event.body };
+        };
+        """,
+    "ajv validate": """
+        import Ajv from "ajv";
+        const ajv = new Ajv();
+        export const handler = async (event) => {
+          if (!ajv.validate({ type: "object" }, event)) return { statusCode: 400 };
+          return { statusCode: 200, body: event.body };
+        };
+        """,
+    "joi": """
+        const Joi = require("joi");
+        const schema = Joi.object({ id: Joi.string() });
+        exports.handler = async (event) => {
+          const { value } = schema.validate(JSON.parse(event.body));
+          return { statusCode: 200, body: value.id };
+        };
+        """,
+    "zod": """
+        import { z } from "zod";
+        const Order = z.object({ id: z.string() });
+        export const handler = async (event) => {
+          const order = Order.parse(JSON.parse(event.body));
+          return { statusCode: 200, body: order.id };
+        };
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALIDATED))
+def test_validation_is_recognised(name: str) -> None:
+    assert not {hit for hit in fired(VALIDATED[name]) if hit[0] == "LS-CODE-006"}
+
+
+def test_an_unvalidated_event_fires_at_the_entry_point() -> None:
+    source = """
+    exports.handler = async (event) => {
+      return { statusCode: 200, body: event.body };
+    };
+    """
+    assert fired(source) == {("LS-CODE-006", 1)}
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+TOKENS = [
+    "event",
+    "exports.handler",
+    "=>",
+    "x",
+    "1",
+    "const",
+    "function",
+    "return",
+    "if",
+    "try",
+    "catch",
+    "new",
+    "async",
+    "require(",
+    "${",
+    "...",
+    "class",
+    "import",
+    "export",
+    "cp.exec(",
+    "eval(",
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from([*"(){}[];,.=+-*/`'\"$!?:<>&|\n ", *TOKENS]),
+        max_size=120,
+    ).map("".join)
+)
+def test_random_text_never_raises(text: str) -> None:
+    tree = parse_javascript(text, JS)
+    if isinstance(tree, ScanError):
+        assert "syntax error" in tree.message or "cannot parse" in tree.message
+        return
+    module = lower(tree)
+    analyse(module, JAVASCRIPT, ("handler",))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_any_unicode_never_raises(text: str) -> None:
+    tree = parse_javascript(text, TS)
+    if not isinstance(tree, ScanError):
+        analyse(lower(tree), JAVASCRIPT, ("handler",))
+
+
+def test_deep_nesting_is_summarised_not_a_crash() -> None:
+    for text in (
+        "exports.handler = (event) => " + "(" * 5000 + "event" + ")" * 5000 + ";",
+        "exports.handler = (event) => " + "f(() => { " * 2000 + "g(event)" + "})" * 2000 + ";",
+        "exports.handler = (event) => {" + "if (x) {" * 2000 + "g(event)" + "}" * 2000 + "};",
+    ):
+        tree = parse_javascript(text, JS)
+        assert not isinstance(tree, ScanError)
+        module = lower(tree)
+        assert module.truncated is not None
+        analyse(module, JAVASCRIPT, ("handler",))
+
+
+def test_long_concatenation_does_not_recurse() -> None:
+    text = 'const cp = require("child_process");\nexports.handler = (event) => {\n'
+    text += "  cp.exec(" + " + ".join(["event.body"] * 5000) + ");\n};\n"
+    assert injection(text) == {("LS-CODE-001", 3)}
+
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Minified:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Runtime: nodejs20.x
+      Handler: bundle.handler
+  Broken:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Runtime: nodejs20.x
+      Handler: broken.handler
+  Fine:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Runtime: nodejs20.x
+      Handler: fine.handler
+"""
+
+
+def test_minified_and_broken_files_are_errors_with_reasons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    minified = ";".join(f"var a{i}=function(b){{return b+{i}}}" for i in range(7000))
+    minified = "exports.handler=function(e){return e};" + minified
+    assert len(minified) > 200_000 and "\n" not in minified
+    (src / "bundle.js").write_text(minified, encoding="utf-8")
+    (src / "broken.js").write_text(
+        "exports.handler = async (event) => {\n  const x = ;\n  if (\n};\n", encoding="utf-8"
+    )
+    (src / "fine.js").write_text(
+        'const cp = require("child_process");\n'
+        "exports.handler = async (event) => { cp.exec(event.body); };\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
+    application, problems = load_template(
+        Path("template.yaml"), PurePosixPath("template.yaml"), max_bytes=1_000_000
+    )
+    assert problems == []
+    started = time.monotonic()
+    loaded = load_handlers([application], root=Path())
+    assert time.monotonic() - started < 5
+    errors = {e.path.as_posix(): e for e in loaded.errors}
+    assert set(errors) == {"src/bundle.js", "src/broken.js"}
+    assert "minified" in errors["src/bundle.js"].message
+    assert errors["src/broken.js"].message == "JavaScript syntax error; not analysed"
+    assert errors["src/broken.js"].line == 2
+    # the other file goes on
+    (source,) = loaded.sources
+    assert source.file.path.as_posix() == "src/fine.js"
+    view = HandlerView(source)
+    assert [hit.pointer for hit in code.command_injection(view)] == [
+        "/handler/child_process.exec/1"
+    ]
+
+
+def test_a_minified_tree_lowers_quickly() -> None:
+    """Past the loader's line limit too: the front end itself has no quadratic step."""
+    text = ";".join(f"var a{i}=function(b){{return b+{i}}}" for i in range(7000))
+    tree = parse_javascript(text, JS)
+    assert not isinstance(tree, ScanError)
+    started = time.monotonic()
+    analyse(lower(tree), JAVASCRIPT, ("handler",))
+    assert time.monotonic() - started < 5
+
+
+def test_messages_name_node_calls_as_written() -> None:
+    view = view_of(
+        """
+        exports.handler = async (event) => {
+          console.log(event);
+        };
+        """
+    )
+    (hit,) = sensitive_logging.RULES[0](view)
+    assert hit.pointer == "/handler/console.log/1"
+    assert "`console.log`" in hit.message
+    assert json.dumps(hit.pointer)
+
+
+def test_node_handlers_no_template_names_are_found_by_their_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = {
+        "lib/worker.js": "exports.handler = async (event) => {\n  eval(event.body);\n};\n",
+        "lib/typed.ts": (
+            "export async function handler(event: { body: string }) {\n"
+            "  return new Function(event.body);\n}\n"
+        ),
+        "lib/util.js": "module.exports.run = (event) => eval(event.body);\n",
+    }
+    for name, text in files.items():
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_text(text, encoding="utf-8")
+    candidates = [(Path(name), PurePosixPath(name)) for name in sorted(files)]
+    loaded = load_handlers([], candidates, root=Path())
+    assert loaded.errors == ()
+    found = {(s.file.path.as_posix(), s.file.language, s.file.handlers) for s in loaded.sources}
+    assert found == {
+        ("lib/worker.js", "javascript", ("handler",)),
+        ("lib/typed.ts", "typescript", ("handler",)),
+    }
+    lines = set()
+    for source in loaded.sources:
+        view = HandlerView(source)
+        for hit in code.code_evaluation(view):
+            lines.add((source.file.path.as_posix(), view.locate(hit.pointer).lines(hit.pointer)[0]))
+    assert lines == {("lib/worker.js", 2), ("lib/typed.ts", 2)}
+
+
+def test_middy_handlers_and_export_clauses() -> None:
+    source = """
+    import middy from "@middy/core";
+    import validator from "@middy/validator";
+    import { exec } from "child_process";
+    const base = async (event) => {
+      exec(event.body);
+    };
+    export const handler = middy(base).use(validator({ eventSchema: {} }));
+    """
+    assert fired(source) == {("LS-CODE-001", 5)}  # validated, but validation is not escaping
+    unvalidated = """
+    const main = async (event) => {
+      return { statusCode: 200, body: event.body };
+    };
+    export { main as handler };
+    """
+    assert fired(unvalidated) == {("LS-CODE-006", 1)}
+
+
+def test_callback_pointers_do_not_hold_lines() -> None:
+    source = """
+    const cp = require("child_process");
+    exports.handler = async (event) => {
+      [event.body].forEach((name) => cp.exec(name));
+    };
+    """
+    view = view_of(source)
+    assert [hit.pointer for hit in code.command_injection(view)] == [
+        "/handler.<locals>.<anonymous1>/child_process.exec/1"
+    ]
+
+
+def test_switch_break_does_not_end_the_handler() -> None:
+    source = """
+    import type { Handler } from "aws-lambda";
+    export const handler: Handler = async (event) => {
+      switch (event.httpMethod) {
+        case "GET":
+          return { statusCode: 200 };
+        default:
+          break;
+      }
+      for (const record of event.Records) {
+        await fetch(record.body);
+      }
+      return { statusCode: 404 };
+    };
+    """
+    assert injection(source, TS) == {("LS-CODE-005", 10)}
