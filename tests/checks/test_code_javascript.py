@@ -600,3 +600,15 @@ def test_switch_break_does_not_end_the_handler() -> None:
     };
     """
     assert injection(source, TS) == {("LS-CODE-005", 10)}
+
+
+def test_a_yes_no_answer_about_personal_data_is_not_personal_data() -> None:
+    assert fired(
+        """
+        exports.handler = async (event) => {
+          const customer = JSON.parse(event.body);
+          console.log(Boolean(customer.phone_number));
+          console.log(customer.phone_number);
+        };
+        """
+    ) == {("LS-CODE-006", 1), ("LS-LOG-003", 4)}

@@ -139,7 +139,11 @@ def test_findings_are_labelled_with_the_function_whose_handler_it_is() -> None:
     for view in views(FIXTURES / "LS-CODE-002" / "positive"):
         for hit in RULES["LS-CODE-002"](view):
             origin = view.locate(hit.pointer)
-            name = "ImportFunction" if origin.path.name == "importer.py" else "RulesFunction"
+            name = {
+                "importer.py": "ImportFunction",
+                "rules.py": "RulesFunction",
+                "rules_node.js": "RulesNodeFunction",
+            }[origin.path.name]
             assert (origin.resource, origin.resource_type) == (name, "function")
 
 
@@ -184,8 +188,9 @@ def test_lowered_severities() -> None:
     assert unvalidated["src/process.py"].lowered_because == (
         "invoked only by AWS services (sqs), not by HTTP callers"
     )
-    verbose = {hit.pointer: hit for _path, hit in hits_of("LS-CODE-007")}
-    assert verbose["/handler/return/1"].lowered_because is not None  # a ValidationError
+    verbose = {(path, hit.pointer): hit for path, hit in hits_of("LS-CODE-007")}
+    # a ValidationError
+    assert verbose["src/orders.py", "/handler/return/1"].lowered_because is not None
     assert RULES["LS-CODE-001"].meta.severity is Severity.CRITICAL
 
 

@@ -247,7 +247,7 @@ _add(
 _NUMERIC = frozenset(
     {"parseInt", "parseFloat", "Number", "Number.parseInt"}
     | {"Number.parseFloat", "Math.floor", "Math.round", "BigInt"}
-    | {"Math.abs", "Math.min", "Math.max", "Boolean"}
+    | {"Math.abs", "Math.min", "Math.max"}
 )
 _OPAQUE = frozenset(
     {
@@ -256,6 +256,8 @@ _OPAQUE = frozenset(
         "crypto.randomUUID",
         "uuid.v4",
         "Array.isArray",
+        # A yes/no answer carries none of the value's data, as Python's `bool` does not.
+        "Boolean",
     }
     | {"Number.isInteger", "isNaN", "Number.isNaN", "Number.isFinite"}
 )
