@@ -15,11 +15,6 @@ from typing import Any
 from lambdashield.errors import ConfigError
 from lambdashield.model import Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 __all__ = ["CONFIG_FILES", "Config", "find_config", "load_config"]
 
 CONFIG_FILES = (".lambdashield.toml", "pyproject.toml")
@@ -83,6 +78,12 @@ def _has_section(path: Path) -> bool:
 
 
 def load_config(path: Path) -> Config:
+    # The TOML parser is imported here: most runs have no config file to read.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -22,29 +21,26 @@ from lambdashield import __version__
 from lambdashield.checks import ALL_RULES, Hit, Rule, Settings, subjects
 from lambdashield.checks.dependencies import known_vulnerabilities
 from lambdashield.checks.least_privilege import CodePermissions
-from lambdashield.config import Config
 from lambdashield.errors import AdvisoryError, ConfigError, LoaderError
 from lambdashield.loaders._json import JsonLines, parse_json, read_text
 from lambdashield.loaders.discover import Candidate, Kind, discover, display_path
-from lambdashield.loaders.handlers import MAX_SOURCE_BYTES, ParsedSource, load_handlers
 from lambdashield.loaders.policies import is_policy, policy_from_json
 from lambdashield.model import (
-    Application,
-    DependencySet,
     Finding,
     Origin,
-    PolicyDocument,
     RuleMeta,
     ScanError,
     ScanReport,
     SkippedInput,
-    Suppression,
 )
 from lambdashield.risk import source_lines, summarise
 
 if TYPE_CHECKING:
     from lambdashield.advisories.store import AdvisoryStore
+    from lambdashield.config import Config
     from lambdashield.loaders._deps import DependencyFile
+    from lambdashield.loaders.handlers import ParsedSource
+    from lambdashield.model import Application, DependencySet, PolicyDocument, Suppression
 
 __all__ = ["apply_suppressions", "fingerprint", "scan", "selected_rules"]
 
@@ -237,6 +233,8 @@ def _advisories(loaded: _Loaded, config: Config) -> AdvisoryStore | None:
     used = {d.ecosystem for s in loaded.dependency_sets for d in s.dependencies}
     if not used:
         return None
+    from datetime import timedelta
+
     from lambdashield.advisories.store import AdvisoryStore, default_store_path
 
     path = config.db or default_store_path()
@@ -283,6 +281,12 @@ def _load_handlers(
 ) -> None:
     """The handler code of the applications just loaded, and handler files that no
     template names; read inside the scanned root only, never run."""
+    if not applications and not sources:
+        return
+    # Imported here: handler parsing (tree-sitter and its grammars) is not for scans of
+    # policy files, which have neither.
+    from lambdashield.loaders.handlers import MAX_SOURCE_BYTES, load_handlers
+
     result = load_handlers(
         applications,
         sources,

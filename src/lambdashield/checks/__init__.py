@@ -24,10 +24,7 @@ from lambdashield.checks._code import HandlerView
 from lambdashield.checks._deps_view import DependencyView
 from lambdashield.checks._iam_view import PolicyView
 from lambdashield.checks._rule import Hit, Rule
-from lambdashield.checks._sdk import SourceCache
 from lambdashield.checks.functions import ApplicationView, FunctionView, Settings
-from lambdashield.iam_catalogue import Catalogue
-from lambdashield.loaders.handlers import ParsedSource
 from lambdashield.model import (
     Application,
     Bucket,
@@ -43,6 +40,8 @@ from lambdashield.model import (
 
 if TYPE_CHECKING:
     from lambdashield.advisories.store import AdvisoryStore
+    from lambdashield.iam_catalogue import Catalogue
+    from lambdashield.loaders.handlers import ParsedSource
 
 __all__ = ["ALL_RULES", "Hit", "Locator", "Rule", "Settings", "rule_by_id", "subjects"]
 
@@ -92,12 +91,17 @@ def subjects(
         yield PolicyView, PolicyView(document, catalogue), _fixed(document.origin)
     for found in dependency_sets:
         yield DependencyView, DependencyView(found, store), _fixed(found.origin)
-    cache = SourceCache()
-    for application in applications:
-        yield from _application_subjects(application, catalogue, settings or Settings())
-        root = (code_roots or {}).get(application.origin.path)
-        for view in least_privilege.code_permissions(application, root, catalogue, cache=cache):
-            yield least_privilege.CodePermissions, view, view.locate
+    if applications:
+        # The SDK extraction (service models, source readers) comes with the cache: only
+        # applications have handler code to read.
+        from lambdashield.checks._sdk import SourceCache
+
+        cache = SourceCache()
+        for application in applications:
+            yield from _application_subjects(application, catalogue, settings or Settings())
+            root = (code_roots or {}).get(application.origin.path)
+            for view in least_privilege.code_permissions(application, root, catalogue, cache=cache):
+                yield least_privilege.CodePermissions, view, view.locate
     for source in handlers:
         handler = HandlerView(source)
         yield HandlerView, handler, handler.locate

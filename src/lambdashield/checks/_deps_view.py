@@ -13,7 +13,6 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from lambdashield.loaders._deps import anchor, is_local_reference
 from lambdashield.model import (
     Dependency,
     DependencySet,
@@ -31,6 +30,10 @@ if TYPE_CHECKING:
     _Matched = tuple[tuple[Dependency, Verdict], ...]
 
 __all__ = ["DependencyView", "anchor", "known_vulnerabilities"]
+
+# The dependency loaders' helpers (and the TOML parser they bring) are imported where they
+# are used: the rules over a `DependencyView` are registered by every scan, but only a
+# scan that loaded dependency sets runs them, and by then the loaders are imported.
 
 INSTALLED_TREES = frozenset({"site-packages", "node_modules", "deployment-zip"})
 
@@ -66,6 +69,7 @@ class DependencyView:
     def dependencies(self) -> Iterator[Dependency]:
         """The dependencies that are installed for the target runtime (markers evaluated
         when the set is linked to a runtime), without the project's own local packages."""
+        from lambdashield.loaders._deps import is_local_reference
         from lambdashield.loaders.python_deps import applies
 
         python = self.dependency_set.python_version
@@ -144,6 +148,13 @@ class DependencyView:
             if verdict.vulnerabilities or verdict.unchecked:
                 found.append((dependency, verdict))
         return tuple(found)
+
+
+def anchor(dependency: Dependency) -> str:
+    """The pointer findings on `dependency` use: its own, else `/<name>`."""
+    from lambdashield.loaders._deps import anchor
+
+    return anchor(dependency)
 
 
 def known_vulnerabilities(

@@ -73,8 +73,7 @@ def rule(
         missing = {"Why it matters", "Fix"} - sections.keys()
         if not summary or missing:
             raise ValueError(f"{id}: docstring needs a summary and {sorted(missing)} sections")
-        hints = get_type_hints(check)
-        scope: Any = next(v for k, v in hints.items() if k != "return")
+        scope = _scope(check)
         family = id.split("-")[1].lower()
         meta = RuleMeta(
             id=id,
@@ -93,6 +92,20 @@ def rule(
         return Rule(meta=meta, scope=scope, check=check)
 
     return decorate
+
+
+def _scope(check: Callable[..., Any]) -> Any:
+    """The type of the check's parameter.
+
+    With postponed annotations it is the name of a class in the check's module, looked up
+    there; `get_type_hints` would compile every annotation of every rule on each start.
+    """
+    name, annotation = next((k, v) for k, v in check.__annotations__.items() if k != "return")
+    if isinstance(annotation, str) and annotation.isidentifier():
+        found = check.__globals__.get(annotation)
+        if isinstance(found, type):
+            return found
+    return get_type_hints(check)[name]
 
 
 def _split_doc(doc: str) -> tuple[str, dict[str, str]]:

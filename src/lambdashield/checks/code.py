@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambdashield.checks._code import HandlerView, describe, lines_of
-from lambdashield.checks._code.taint import VALIDATION_MESSAGE
-from lambdashield.checks._code.values import EVENT, EXCEPTION
+from lambdashield.checks._code.labels import EVENT, EXCEPTION
 from lambdashield.checks._rule import Hit, rule
 from lambdashield.checks.secrets import (
     connection_password,
@@ -314,6 +313,9 @@ def verbose_errors(view: HandlerView) -> Iterator[Hit]:
     correlation ID the caller can quote:
     `{"statusCode": 500, "body": json.dumps({"error": "internal error", "id": request_id})}`.
     """
+    # Imported here, as `HandlerView` imports the analysis: not for scans without code.
+    from lambdashield.checks._code.taint import VALIDATION_MESSAGE
+
     for pointer, hit in view.hits("response", EXCEPTION):
         lowered = None
         if VALIDATION_MESSAGE in hit.flow.cleared:

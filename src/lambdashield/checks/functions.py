@@ -8,7 +8,6 @@ environment at check time.
 
 from __future__ import annotations
 
-import datetime
 import fnmatch
 import functools
 import json
@@ -16,7 +15,7 @@ import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdashield.checks._rule import Hit, rule
 from lambdashield.model import (
@@ -33,6 +32,10 @@ from lambdashield.model import (
     TriggerKind,
     Unresolved,
 )
+
+if TYPE_CHECKING:
+    # Imported by the runtime rule when it reads a date: scans without functions never do.
+    import datetime
 
 __all__ = [
     "RULES",
@@ -53,6 +56,8 @@ def today() -> datetime.date:
 
     The one place the clock is read; `Settings.today` overrides it, and tests replace it.
     """
+    import datetime
+
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
@@ -213,6 +218,8 @@ class RuntimeInfo:
 
 @functools.cache
 def _runtime_table() -> dict[str, RuntimeInfo]:
+    import datetime
+
     path = Path(__file__).with_name("data") / "lambda_runtimes.json"
     raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     upgrades: dict[str, str] = raw["upgrade"]

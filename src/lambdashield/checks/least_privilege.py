@@ -11,21 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lambdashield.checks._iam_view import PolicyView, StatementView, is_any_resource
 from lambdashield.checks._rule import Hit, rule
-from lambdashield.checks._sdk import (
-    Extraction,
-    Need,
-    Requirements,
-    SdkData,
-    SourceCache,
-    extract,
-    requirements,
-    sdk_data,
-)
-from lambdashield.checks._sdk.files import DEFAULT_MAX_BYTES
 from lambdashield.checks.iam import _arn_overlap
 from lambdashield.iam_catalogue import Catalogue, default_catalogue
 from lambdashield.model import (
@@ -41,6 +30,11 @@ from lambdashield.model import (
     Severity,
     Statement,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from lambdashield.checks._sdk import Extraction, Need, Requirements, SdkData, SourceCache
 
 __all__ = ["RULES", "CodePermissions", "code_permissions"]
 
@@ -90,15 +84,24 @@ def code_permissions(
     *,
     data: SdkData | None = None,
     cache: SourceCache | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     permissions_of: Callable[[Function], PolicyView | None] | None = None,
 ) -> list[CodePermissions]:
     """The views of every function of `application` whose role lambdashield can see.
 
-    `root` is the scanned folder (no source outside it is read). `permissions_of` gives a
+    `root` is the scanned folder (no source outside it is read). `max_bytes` bounds each
+    source file read (`_sdk.files.DEFAULT_MAX_BYTES` when `None`). `permissions_of` gives a
     function's effective permissions; by default they are built as `checks.subjects` builds
     them for the IAM rules.
     """
+    # The SDK extraction (its service models, the Python and JavaScript readers) is
+    # imported here: the rules of this module are registered by every scan, policy-only
+    # ones included, and only applications with functions need it.
+    from lambdashield.checks._sdk import SourceCache, extract, requirements, sdk_data
+    from lambdashield.checks._sdk.files import DEFAULT_MAX_BYTES
+
+    if max_bytes is None:
+        max_bytes = DEFAULT_MAX_BYTES
     catalogue = catalogue or default_catalogue()
     data = data or sdk_data(catalogue)
     cache = cache if cache is not None else SourceCache()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lambdashield.checks._code import HandlerView, describe, lines_of
-from lambdashield.checks._code.values import PERSONAL, RAW, SECRET
+from lambdashield.checks._code.labels import PERSONAL, RAW, SECRET
 from lambdashield.checks._rule import Hit, rule
 from lambdashield.model import Confidence, Lifecycle, Severity
 

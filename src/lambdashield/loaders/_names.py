@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NPM_FILE", "PYTHON_FILE"]
+__all__ = ["HANDLER_FILE", "NPM_FILE", "PYTHON_FILE"]
 
 PYTHON_FILE = re.compile(
     r"requirements.*\.txt|pyproject\.toml|Pipfile|Pipfile\.lock|poetry\.lock|uv\.lock"
@@ -20,3 +20,6 @@ NPM_FILE = re.compile(
     r"package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml"
 )
 """File names `load_npm_file` reads."""
+
+HANDLER_FILE = re.compile(r"[^/]+\.(?:py|js|mjs|cjs|ts|mts|cts)")
+"""File names discovery passes to `load_handlers` as possible handler sources."""

@@ -15,8 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from lambdashield.loaders._names import NPM_FILE, PYTHON_FILE
-from lambdashield.loaders.handlers import HANDLER_FILE
+from lambdashield.loaders._names import HANDLER_FILE, NPM_FILE, PYTHON_FILE
 from lambdashield.model import ScanError, SkippedInput
 
 __all__ = ["Candidate", "Kind", "discover", "display_path"]

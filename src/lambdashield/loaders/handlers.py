@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from tree_sitter import Language, Node, Parser, Tree
 
+from lambdashield.loaders._names import HANDLER_FILE
 from lambdashield.loaders._suppressions import find_suppressions
 from lambdashield.model import (
     Application,
@@ -60,8 +61,6 @@ MAX_SOURCE_BYTES = 1_048_576
 MAX_LINE_CHARS = 50_000
 """A longer line is data or minified code; it also bounds how deep an expression nests."""
 
-HANDLER_FILE = re.compile(r"[^/]+\.(?:py|js|mjs|cjs|ts|mts|cts)")
-"""File names discovery passes here as possible handler sources."""
 
 _PYTHON_SUFFIXES = (".py",)
 _NODE_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")

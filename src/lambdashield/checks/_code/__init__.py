@@ -12,11 +12,14 @@ A new language needs a front end that lowers its syntax tree into `ir` (imports 
 `ir.Module` values, destructuring as `ir.TTuple` with keys, `else if` as `ir.If` arms)
 and a `LanguageSpec` naming its sinks, sources and sanitisers; the analysis and the
 rules stay as they are.
+
+Importing this package (every scan does: the code rules run over `HandlerView`) loads
+none of the analysis; `HandlerView` imports the front ends and `taint` on first use.
+The analysis types (`Analysis`, `SinkHit`) live in `taint`.
 """
 
 from __future__ import annotations
 
-from lambdashield.checks._code.taint import Analysis, EntryReport, SinkHit
 from lambdashield.checks._code.view import HandlerView, describe, lines_of
 
-__all__ = ["Analysis", "EntryReport", "HandlerView", "SinkHit", "describe", "lines_of"]
+__all__ = ["HandlerView", "describe", "lines_of"]

@@ -7,15 +7,8 @@ for (`cleared`: `shlex.quote` clears `command`, `os.path.basename` clears `path`
 Joining two values (two branches of an `if`) keeps the flow that reaches the most sinks
 and clears only what both branches cleared.
 
-Labels:
-
-- `event`: data from the invocation event; what the injection rules follow.
-- `raw`: the event object itself, its request headers or the context object, whole (not a
-  field taken from them); what LS-LOG-001 follows.
-- `secret`: a credential (an environment variable with a secret's name, a Secrets
-  Manager or decrypted SSM value, a field named `password` or `Authorization`).
-- `personal`: a field named like personal data (`email`, `ssn`, `card_number`).
-- `exception`: the text of a caught exception or a formatted stack trace.
+The labels (`event`, `raw`, `secret`, `personal`, `exception`) are described in
+`labels.py`.
 
 Besides flows, a value may know its qualified name (`subprocess.run`, a module), the local
 function or class it is, its leading text (`text`, for URLs whose host is fixed), its
@@ -28,6 +21,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from typing import NamedTuple
+
+from lambdashield.checks._code.labels import EVENT, EXCEPTION, LABELS, PERSONAL, RAW, SECRET
 
 __all__ = [
     "ALL_CATEGORIES",
@@ -48,13 +43,6 @@ __all__ = [
     "propagate",
     "signature",
 ]
-
-EVENT = "event"
-RAW = "raw"
-SECRET = "secret"  # noqa: S105 - a label, not a credential
-PERSONAL = "personal"
-EXCEPTION = "exception"
-LABELS = (EVENT, RAW, SECRET, PERSONAL, EXCEPTION)
 
 ALL_CATEGORIES = frozenset({"command", "code", "sql", "path", "url"})
 """The injection sinks a sanitiser can make a value safe for."""

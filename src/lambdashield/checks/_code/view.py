@@ -24,54 +24,70 @@ every pointer; `Origin.lines` maps each to its lines for the report.
 
 from __future__ import annotations
 
-import ast
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from tree_sitter import Tree
-
-from lambdashield.checks._code import ir
-from lambdashield.checks._code.javascript import lower as lower_javascript
-from lambdashield.checks._code.javascript_spec import JAVASCRIPT
-from lambdashield.checks._code.python import lower as lower_python
-from lambdashield.checks._code.python_spec import PYTHON
-from lambdashield.checks._code.spec import LanguageSpec
-from lambdashield.checks._code.taint import Analysis, EntryReport, SinkHit, analyse
-from lambdashield.loaders.handlers import ParsedSource
 from lambdashield.model import Function, Origin, SourceFile
+
+if TYPE_CHECKING:
+    from lambdashield.checks._code import ir
+    from lambdashield.checks._code.spec import LanguageSpec
+    from lambdashield.checks._code.taint import Analysis, EntryReport, SinkHit
+    from lambdashield.loaders.handlers import ParsedSource
 
 __all__ = ["HandlerView", "describe", "front_end", "lines_of"]
 
 
+# The IR, the front ends and the taint analysis are imported when a handler is first
+# analysed, not with this module: every scan imports the rules that run over a
+# `HandlerView`, and a scan of policy files has no handler code to analyse.
+
+
 def _python(syntax: object) -> ir.ModuleIR:
+    import ast
+
+    from lambdashield.checks._code.python import lower
+
     if not isinstance(syntax, ast.Module):
         raise TypeError("the Python front end needs an ast.Module")
-    return lower_python(syntax)
+    return lower(syntax)
 
 
 def _javascript(syntax: object) -> ir.ModuleIR:
+    from tree_sitter import Tree
+
+    from lambdashield.checks._code.javascript import lower
+
     if not isinstance(syntax, Tree):
         raise TypeError("the JavaScript front end needs a tree-sitter Tree")
-    return lower_javascript(syntax)
+    return lower(syntax)
 
 
-FrontEnd = Callable[[object], ir.ModuleIR]
+FrontEnd = Callable[[object], "ir.ModuleIR"]
 """Lowers a language's syntax tree (`ParsedSource.syntax`) into the IR."""
 
-_FRONT_ENDS: dict[str, tuple[FrontEnd, LanguageSpec]] = {
-    "python": (_python, PYTHON),
-    "javascript": (_javascript, JAVASCRIPT),
-    "typescript": (_javascript, JAVASCRIPT),
-}
-"""Per language: the front end and its spec. TypeScript shares JavaScript's front end
-(tree-sitter's TypeScript grammar; types are skipped) and its spec of Node.js names."""
+
+@functools.cache
+def _front_ends() -> dict[str, tuple[FrontEnd, LanguageSpec]]:
+    """Per language: the front end and its spec. TypeScript shares JavaScript's front end
+    (tree-sitter's TypeScript grammar; types are skipped) and its spec of Node.js names."""
+    from lambdashield.checks._code.javascript_spec import JAVASCRIPT
+    from lambdashield.checks._code.python_spec import PYTHON
+
+    return {
+        "python": (_python, PYTHON),
+        "javascript": (_javascript, JAVASCRIPT),
+        "typescript": (_javascript, JAVASCRIPT),
+    }
 
 
 def front_end(language: str) -> tuple[FrontEnd, LanguageSpec] | None:
     """The front end and spec of a language, or `None` when it has none yet."""
-    return _FRONT_ENDS.get(language)
+    return _front_ends().get(language)
 
 
 def describe(source: str) -> str:
@@ -113,7 +129,9 @@ class HandlerView:
 
     @cached_property
     def analysis(self) -> Analysis:
-        found = _FRONT_ENDS.get(self.file.language)
+        from lambdashield.checks._code.taint import Analysis, analyse
+
+        found = front_end(self.file.language)
         if found is None:
             return Analysis((), (), (), (), f"no front end for {self.file.language}")
         lower, spec = found
