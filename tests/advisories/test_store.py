@@ -336,10 +336,16 @@ def test_failed_download_leaves_the_store(fixture_store: Path, tmp_path: Path) -
 def test_default_location_is_the_user_cache(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.delenv("LAMBDASHIELD_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    path = default_store_path()
-    assert path.name == "advisories.sqlite3"
-    assert "lambdashield" in path.parts
+    assert default_store_path() == tmp_path / "lambdashield" / "advisories.sqlite3"
+
+
+def test_the_cache_directory_setting_moves_the_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LAMBDASHIELD_CACHE_DIR", str(tmp_path))
+    assert default_store_path() == tmp_path / "advisories.sqlite3"
 
 
 def test_import_report_type() -> None:

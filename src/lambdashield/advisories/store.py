@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lambdashield._cache_dir import user_cache_dir
 from lambdashield.advisories.osv import (
     SUPPORTED_ECOSYSTEMS,
     Advisory,
@@ -79,10 +80,9 @@ CREATE TABLE ecosystem (
 
 
 def default_store_path() -> Path:
-    """`advisories.sqlite3` in the user cache directory (`~/.cache/lambdashield` on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("lambdashield")) / "advisories.sqlite3"
+    """`advisories.sqlite3` in the user cache directory (`~/.cache/lambdashield` on Linux,
+    `$LAMBDASHIELD_CACHE_DIR` when set)."""
+    return user_cache_dir() / "advisories.sqlite3"
 
 
 def _utc(now: datetime | None) -> datetime:
