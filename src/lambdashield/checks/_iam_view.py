@@ -10,15 +10,24 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from lambdashield.iam_catalogue import Action, Catalogue, default_catalogue, wildcard
+from lambdashield.iam_catalogue import (
+    AccessLevel,
+    Action,
+    Catalogue,
+    Lookup,
+    default_catalogue,
+    wildcard,
+)
 from lambdashield.model import Effect, Grant, Item, Origin, PolicyDocument, Statement
 
-__all__ = ["PolicyView", "RiskData", "StatementView", "risk_data"]
+__all__ = ["MUTATING", "Pattern", "PolicyView", "RiskData", "StatementView", "risk_data"]
+
+MUTATING = frozenset({AccessLevel.WRITE, AccessLevel.PERMISSIONS_MANAGEMENT, AccessLevel.TAGGING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,8 @@ class EscalationMethod:
     actions: tuple[str, ...]
     how: str
     broad_only: bool
+    lowered: tuple[str, ...]
+    """`actions`, lower-cased, as `PolicyView.grants` keys them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +55,13 @@ def risk_data() -> RiskData:
     raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return RiskData(
         escalation=tuple(
-            EscalationMethod(m["name"], tuple(m["actions"]), m["how"], m.get("broad_only", False))
+            EscalationMethod(
+                m["name"],
+                tuple(m["actions"]),
+                m["how"],
+                m.get("broad_only", False),
+                tuple(a.lower() for a in m["actions"]),
+            )
             for m in raw["privilege_escalation"]
         ),
         exfiltration=tuple(raw["exfiltration"]),
@@ -54,6 +71,7 @@ def risk_data() -> RiskData:
     )
 
 
+@functools.lru_cache(maxsize=16384)
 def is_any_resource(arn: str) -> bool:
     """`*`, or an ARN whose region, account and resource are all wildcards
     (`arn:aws:*:*:*:*`, `arn:aws:kms:*:*:*`, `arn:aws:s3:::*`): every resource of a service
@@ -69,6 +87,7 @@ def is_any_resource(arn: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=16384)
 def _every_service(arn: str) -> bool:
     """`*` or `arn:aws:*:*:*:*`: every resource of every service."""
     parts = _PLACEHOLDER.sub("*", arn.strip()).split(":", 5)
@@ -106,25 +125,132 @@ def _sensitive_by_service() -> dict[str, tuple[str, ...]]:
     return {service: tuple(found) for service, found in grouped.items()}
 
 
+@functools.cache
+def _sensitive_names() -> frozenset[str]:
+    return frozenset(a for found in _sensitive_by_service().values() for a in found)
+
+
 @functools.lru_cache(maxsize=32768)
 def _sensitive_matches(pattern: str) -> tuple[str, ...]:
     """The risky actions one (lower-cased) `Action` pattern stands for."""
+    if "*" not in pattern and "?" not in pattern:
+        return (pattern,) if pattern in _sensitive_names() else ()
     grouped = _sensitive_by_service()
     service = pattern.partition(":")[0]
     if "*" in service or "?" in service:
         candidates: tuple[str, ...] = tuple(a for found in grouped.values() for a in found)
     else:
         candidates = grouped.get(service, ())
-    if "*" not in pattern and "?" not in pattern:
-        return (pattern,) if pattern in candidates else ()
     regex = wildcard(pattern)
     return tuple(a for a in candidates if regex.fullmatch(a))
+
+
+class Pattern:
+    """One `Action` string as the rules read it, worked out once per distinct string and
+    catalogue: real policies repeat a few thousand strings tens of thousands of times, so
+    the rules ask the pattern, not the catalogue, on each entry."""
+
+    __slots__ = (
+        "_expansion",
+        "_lookup",
+        "_mutating",
+        "_templates",
+        "catalogue",
+        "checkable",
+        "lower",
+        "sensitive",
+        "service_wide",
+        "text",
+    )
+
+    def __init__(self, text: str, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.text = text.strip()
+        """The entry without surrounding blanks, in the author's case."""
+        self.lower = self.text.lower()
+        service, _, action = self.text.partition(":")
+        self.service_wide = self.text in ("*", "*:*") or (
+            action == "*" and "*" not in service and "?" not in service
+        )
+        """`*`, `*:*` or `<service>:*`: every action of one service or of all."""
+        self.checkable = self.text != "*" and ":" in self.text and "${" not in self.text
+        """Whether the name can be looked up: not `*`, and not a value the loader could not
+        resolve (`${var.actions}`)."""
+        self.sensitive = _sensitive_matches(self.lower)
+        """The risky actions of the risk data this pattern stands for, lower-cased."""
+        self._lookup: Lookup | None = None
+        self._expansion: tuple[Action, ...] | None = None
+        self._mutating: tuple[Action, ...] | None = None
+        self._templates: frozenset[str] | None = None
+
+    def lookup(self) -> Lookup:
+        if self._lookup is None:
+            self._lookup = self.catalogue.lookup(self.text)
+        return self._lookup
+
+    def expansion(self) -> tuple[Action, ...]:
+        """Every catalogue action the pattern stands for."""
+        if self._expansion is None:
+            self._expansion = self.catalogue.expand(self.text)
+        return self._expansion
+
+    def mutating(self) -> tuple[Action, ...]:
+        """The scopable write, permissions and tagging actions the pattern stands for."""
+        if self._mutating is None:
+            self._mutating = self.catalogue.scopable_with(self.text, MUTATING)
+        return self._mutating
+
+    def templates(self) -> frozenset[str]:
+        """Every ARN template of every action the pattern stands for. Patterns of one
+        service often share one set: the same object, so comparing them is cheap."""
+        if self._templates is None:
+            self._templates = _interned(
+                self.catalogue,
+                frozenset(t for a in self.expansion() for t in templates(self.catalogue, a)),
+            )
+        return self._templates
+
+
+@functools.cache
+def _pattern_table(catalogue: Catalogue) -> dict[str, Pattern]:
+    return {}
+
+
+def pattern(text: str, catalogue: Catalogue) -> Pattern:
+    table = _pattern_table(catalogue)
+    found = table.get(text)
+    if found is None:
+        if len(table) > _MAX_PATTERNS:
+            table.clear()  # a generated or hostile input must not grow it without end
+        found = table[text] = Pattern(text, catalogue)
+    return found
+
+
+_MAX_PATTERNS = 200_000
+
+
+@functools.cache
+def _template_sets(catalogue: Catalogue) -> dict[frozenset[str], frozenset[str]]:
+    return {}
+
+
+def _interned(catalogue: Catalogue, found: frozenset[str]) -> frozenset[str]:
+    return _template_sets(catalogue).setdefault(found, found)
+
+
+@functools.lru_cache(maxsize=65536)
+def templates(catalogue: Catalogue, action: Action) -> tuple[str, ...]:
+    """The ARN templates of an action's resource types, required types first."""
+    # A few resource types list several ARN forms in one string, separated by ", ".
+    found = (catalogue.resource_arn(action, t) for t in action.resource_types)
+    return tuple(arn.strip() for t in found if t for arn in t.split(", "))
 
 
 class StatementView:
     __slots__ = (
         "_grants",
         "_index",
+        "_patterns",
         "_sensitive",
         "allows",
         "broad",
@@ -147,6 +273,7 @@ class StatementView:
         self.restrictions = _restrictions(statement)
         """Condition keys that narrow who or what the statement applies to."""
         self._grants: tuple[tuple[Item, tuple[Action, ...]], ...] | None = None
+        self._patterns: tuple[Pattern, ...] | None = None
         self._index: _PatternIndex | None = None
         self._sensitive: dict[str, Item] | None = None
         self.allows = statement.effect is Effect.ALLOW
@@ -172,13 +299,29 @@ class StatementView:
             return None if found else self.statement.not_actions[0]
         return found
 
+    def patterns(self) -> tuple[Pattern, ...]:
+        """What each `Action` entry means, in order."""
+        if self._patterns is None:
+            table = _pattern_table(self.catalogue)
+            self._patterns = tuple(
+                table.get(i.value) or pattern(i.value, self.catalogue)
+                for i in self.statement.actions
+            )
+        return self._patterns
+
     def sensitive(self) -> dict[str, Item]:
         """The risky actions (lower-cased) this statement grants, with the granting entry."""
         if self._sensitive is None:
             statement = self.statement
             found: dict[str, Item] = {}
-            for item in statement.not_actions or statement.actions:
-                for action in _sensitive_matches(item.value.strip().lower()):
+            if statement.not_actions:
+                meanings = [pattern(i.value, self.catalogue) for i in statement.not_actions]
+            else:
+                meanings = list(self.patterns())
+            for item, meant in zip(
+                statement.not_actions or statement.actions, meanings, strict=True
+            ):
+                for action in meant.sensitive:
                     found.setdefault(action, item)
             if statement.not_actions:
                 everything = (a for group in _sensitive_by_service().values() for a in group)
@@ -190,7 +333,8 @@ class StatementView:
         """Each `Action` entry with the catalogue actions it stands for."""
         if self._grants is None:
             self._grants = tuple(
-                (item, self.catalogue.expand(item.value)) for item in self.statement.actions
+                (item, meant.expansion())
+                for item, meant in zip(self.statement.actions, self.patterns(), strict=True)
             )
         return self._grants
 
@@ -299,11 +443,9 @@ class PolicyView:
     def denied(self, action: str) -> bool:
         return any(s.match(action) is not None for s in self.denials)
 
-    def grants(self, action: str) -> tuple[tuple[StatementView, Item], ...]:
-        """Every non-admin `Allow` statement that grants `action`, with the entry that does.
-
-        Only for the actions named in the risk data, which `sensitive()` indexes up front.
-        """
+    def granted(self) -> Mapping[str, list[tuple[StatementView, Item]]]:
+        """The risk data's actions (lower-cased) that non-admin `Allow` statements grant,
+        each with the statements and entries that grant it, in document order."""
         if self._grants is None:
             index: dict[str, list[tuple[StatementView, Item]]] = {}
             for view in self.risky():
@@ -312,7 +454,14 @@ class PolicyView:
             if self.denials:
                 index = {k: v for k, v in index.items() if not self.denied(k)}
             self._grants = index
-        return tuple(self._grants.get(action.lower(), ()))
+        return self._grants
+
+    def grants(self, action: str) -> tuple[tuple[StatementView, Item], ...]:
+        """Every non-admin `Allow` statement that grants `action`, with the entry that does.
+
+        Only for the actions named in the risk data, which `sensitive()` indexes up front.
+        """
+        return tuple(self.granted().get(action.lower(), ()))
 
     def allows(self) -> Iterable[StatementView]:
         return (s for s in self.statements if s.allows)

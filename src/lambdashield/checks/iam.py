@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-from lambdashield.checks._iam_view import PolicyView, StatementView, is_any_resource, risk_data
+from lambdashield.checks._iam_view import (
+    Pattern,
+    PolicyView,
+    StatementView,
+    is_any_resource,
+    pattern,
+    risk_data,
+    templates,
+)
 from lambdashield.checks._rule import Hit, rule
-from lambdashield.iam_catalogue import AccessLevel, Action, Catalogue, Lookup
+from lambdashield.iam_catalogue import Action, Catalogue, Lookup
 from lambdashield.model import Confidence, Item, Severity
 
 __all__ = ["RULES"]
-
-_MUTATING = frozenset({AccessLevel.WRITE, AccessLevel.PERMISSIONS_MANAGEMENT, AccessLevel.TAGGING})
 
 
 def _names(names: Iterable[str], limit: int = 6) -> str:
@@ -32,14 +39,6 @@ def _lowered(view: StatementView) -> str | None:
         return None
     keys = ", ".join(f"`{k}`" for k in view.restrictions)
     return f"{view.label} is restricted by the condition {keys}"
-
-
-def _service_wide(value: str) -> bool:
-    """`*`, `*:*` or `<service>:*`: every action of one service or of all."""
-    service, _, action = value.strip().partition(":")
-    return value.strip() in ("*", "*:*") or (
-        action == "*" and "*" not in service and "?" not in service
-    )
 
 
 @rule(
@@ -73,7 +72,7 @@ def full_admin(policy: PolicyView) -> Iterator[Hit]:
         statement = view.statement
         if statement.not_actions:
             excluded = [i.value for i in statement.not_actions]
-            granted = policy.catalogue.count_complement(excluded)
+            granted = _count_complement(policy.catalogue, tuple(excluded))
             message = (
                 f"{statement.label} allows every action except {_names(excluded)} "
                 f"({granted:,} actions today, and every one AWS adds) on every resource; "
@@ -112,10 +111,10 @@ def service_wide_action(policy: PolicyView) -> Iterator[Hit]:
     `dynamodb:Query` instead of `dynamodb:*`.
     """
     for view in policy.risky():
-        for item in view.statement.actions:
-            if not _service_wide(item.value):
+        for item, meant in zip(view.statement.actions, view.patterns(), strict=True):
+            if not meant.service_wide:
                 continue
-            value = item.value.strip()
+            value = meant.text
             if value in ("*", "*:*"):
                 scope = "every action of every service"
             else:
@@ -161,11 +160,13 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
             continue
         mutating = {
             a.full_name: a
-            for item in view.statement.actions
-            if not _service_wide(item.value)
-            for a in _mutating(policy, item.value)
+            for meant in view.patterns()
+            if not meant.service_wide
+            for a in meant.mutating()
         }
-        names = sorted(n for n in mutating if not policy.denied(n))
+        names = sorted(
+            (n for n in mutating if not policy.denied(n)) if policy.denials else mutating
+        )
         if not names:
             continue
         arn = _example_arn(policy, mutating[names[0]])
@@ -178,16 +179,11 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
         )
 
 
-def _mutating(policy: PolicyView, pattern: str) -> tuple[Action, ...]:
-    """Scopable write, permissions and tagging actions a pattern stands for."""
-    return policy.catalogue.scopable_with(pattern.strip(), _MUTATING)
-
-
 def _example_arn(policy: PolicyView, action: Action) -> str | None:
     """The ARN form to suggest for an action: its service's own, shortest template, which is
     usually the resource itself rather than an alias of it."""
     return min(
-        _templates(policy, action),
+        templates(policy.catalogue, action),
         key=lambda t: (f":{action.service}:" not in t, len(t)),
         default=None,
     )
@@ -231,7 +227,10 @@ def privilege_escalation(policy: PolicyView) -> Iterator[Hit]:
     """
     by_pointer: dict[str, list[str]] = {}
     lowered: dict[str, str | None] = {}
+    index = policy.granted()
     for method in risk_data().escalation:
+        if any(a not in index for a in method.lowered):
+            continue
         evidence: list[tuple[str, StatementView, Item]] = []
         for action in method.actions:
             found = next(
@@ -271,8 +270,10 @@ def _sensitive(policy: PolicyView, actions: tuple[str, ...]) -> Iterator[Hit]:
     for view in policy.risky():
         if not view.broad:
             continue
-        granted: dict[str, tuple[Item, list[str]]] = {}
         sensitive = view.sensitive()
+        if not sensitive:
+            continue
+        granted: dict[str, tuple[Item, list[str]]] = {}
         for action in actions:
             item = sensitive.get(action.lower())
             if item is not None and not policy.denied(action):
@@ -433,14 +434,20 @@ def unknown_action(policy: PolicyView) -> Iterator[Hit]:
     """
     catalogue = policy.catalogue
     for view in policy.statements:
-        for item in (*view.statement.actions, *view.statement.not_actions):
-            value = item.value.strip()
-            if value == "*" or ":" not in value or "${" in value:
-                # `${var.actions}`: a value the loader could not resolve, not a typo.
+        statement = view.statement
+        entries: Iterable[tuple[Item, Pattern]] = zip(
+            statement.actions, view.patterns(), strict=True
+        )
+        if statement.not_actions:
+            negated = ((i, pattern(i.value, catalogue)) for i in statement.not_actions)
+            entries = itertools.chain(entries, negated)
+        for item, meant in entries:
+            if not meant.checkable:
                 continue
-            found = catalogue.lookup(value)
-            if found in (Lookup.KNOWN, Lookup.RETIRED):
+            found = meant.lookup()
+            if found is Lookup.KNOWN or found is Lookup.RETIRED:
                 continue
+            value = meant.text
             service, _, name = value.partition(":")
             if found is Lookup.UNKNOWN_SERVICE:
                 problem = f"no AWS service has the prefix `{service}`"
@@ -483,15 +490,22 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
         resources = [r for r in statement.resources if r.value.strip() != "*"]
         if view.broad or not resources or not statement.actions:
             continue
-        expansions = [(item, actions) for item, actions in view.expansions() if actions]
-        templates = {item.pointer: _pattern_templates(policy, item.value) for item, _ in expansions}
-        dead_items = [
-            (item, actions)
-            for item, actions in expansions
-            if not any(_arn_overlap(r.value, t) for r in resources for t in templates[item.pointer])
+        meanings = [
+            (item, meant)
+            for item, meant in zip(statement.actions, view.patterns(), strict=True)
+            if meant.expansion()
         ]
-        every = frozenset().union(*templates.values())
-        used = {r.pointer for r in resources if any(_arn_overlap(r.value, t) for t in every)}
+        dead_items = [
+            (item, meant.expansion())
+            for item, meant in meanings
+            if not any(_overlaps(r.value, meant.templates()) for r in resources)
+        ]
+        kinds_of_resource = {meant.templates() for _, meant in meanings}
+        used = {
+            r.pointer
+            for r in resources
+            if any(_overlaps(r.value, kind) for kind in kinds_of_resource)
+        }
         for item, actions in dead_items:
             kinds = {
                 f"`{catalogue.resource_arn(a, t)}`"
@@ -506,7 +520,7 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
                 f"{_names(r.value for r in resources)}: it {accepts}",
                 item.value + "->" + ",".join(sorted(r.value for r in resources)),
             )
-        if len(dead_items) < len(expansions):
+        if len(dead_items) < len(meanings):
             for resource in resources:
                 if resource.pointer not in used:
                     yield Hit(
@@ -517,28 +531,19 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
                     )
 
 
-def _pattern_templates(policy: PolicyView, pattern: str) -> frozenset[str]:
-    """Every ARN template of every action a pattern stands for."""
-    return _pattern_templates_cached(policy.catalogue, pattern)
-
-
-@functools.lru_cache(maxsize=32768)
-def _pattern_templates_cached(catalogue: Catalogue, pattern: str) -> frozenset[str]:
-    return frozenset(t for a in catalogue.expand(pattern) for t in _templates_cached(catalogue, a))
-
-
-def _templates(policy: PolicyView, action: Action) -> tuple[str, ...]:
-    return _templates_cached(policy.catalogue, action)
-
-
 @functools.lru_cache(maxsize=65536)
-def _templates_cached(catalogue: Catalogue, action: Action) -> tuple[str, ...]:
-    # A few resource types list several ARN forms in one string, separated by ", ".
-    found = (catalogue.resource_arn(action, t) for t in action.resource_types)
-    return tuple(arn.strip() for t in found if t for arn in t.split(", "))
+def _overlaps(resource: str, kinds: frozenset[str]) -> bool:
+    """Whether a policy's resource can match any of the ARN templates. Statements repeat
+    the same resource against the same few template sets, hence the cache."""
+    ours = _parsed(resource)
+    return any(_parsed_overlap(ours, theirs) for theirs in _parsed_set(kinds))
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=256)
+def _count_complement(catalogue: Catalogue, excluded: tuple[str, ...]) -> int:
+    return catalogue.count_complement(excluded)
+
+
 def _arn_overlap(resource: str, template: str) -> bool:
     """Whether some ARN matches both the policy's pattern and the type's template.
 
@@ -547,44 +552,67 @@ def _arn_overlap(resource: str, template: str) -> bool:
     and the template's `${Placeholders}`, are all taken as `*`; literals compare
     case-insensitively, so the rule errs on the side of silence.
     """
+    return _parsed_overlap(_parsed(resource), _parsed(template))
+
+
+_Parts = tuple[str, ...]
+"""A pattern's literal parts, lower-cased, split at every wildcard: `("ab",)` is the
+literal `ab`; `("", "")` is `*`."""
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(arn: str) -> tuple[_Parts, tuple[_Parts, ...]]:
+    """An ARN pattern as parts, whole and field by field."""
     # Placeholders may hold colons (`${AWS::Partition}`); as wildcards they hold none.
-    resource, template = _PLACEHOLDER.sub("*", resource), _PLACEHOLDER.sub("*", template)
-    ours, theirs = resource.split(":", 5), template.split(":", 5)
-    if len(ours) != len(theirs):
-        return _glob_overlap(resource, template)
-    return all(_glob_overlap(a, b) for a, b in zip(ours, theirs, strict=True))
+    text = _PLACEHOLDER.sub("*", arn)
+    return _stars(text), tuple(_stars(field) for field in text.split(":", 5))
 
 
-def _glob_overlap(resource: str, template: str) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _parsed_set(kinds: frozenset[str]) -> tuple[tuple[_Parts, tuple[_Parts, ...]], ...]:
+    return tuple(_parsed(t) for t in kinds)
+
+
+def _parsed_overlap(
+    ours: tuple[_Parts, tuple[_Parts, ...]], theirs: tuple[_Parts, tuple[_Parts, ...]]
+) -> bool:
+    fields, other = ours[1], theirs[1]
+    if len(fields) != len(other):
+        return _glob_overlap(ours[0], theirs[0])
+    # The service and the resource part tell most templates apart: compare them first.
+    order = _FIELD_ORDER if len(fields) == 6 else range(len(fields))
+    return all(_glob_overlap(fields[i], other[i]) for i in order)
+
+
+_FIELD_ORDER = (2, 5, 3, 4, 1, 0)
+
+
+def _glob_overlap(left: _Parts, right: _Parts) -> bool:
     """Two patterns that both contain a `*` share a match exactly when their literal heads
     agree (one starts the other) and their literal tails agree; a pattern without `*` is
     one string, matched against the other as a regex."""
-    if resource == "*" or template == "*":
-        return True
-    if not _WILD.search(resource) and not _WILD.search(template):
-        return resource.lower() == template.lower()
-    left, right = _stars(resource), _stars(template)
-    if len(left) == 1 or len(right) == 1:
-        text, pattern = (left[0], right) if len(left) == 1 else (right[0], left)
-        return _star_regex(pattern).fullmatch(text) is not None
-    return _agree(left[0], right[0], str.startswith) and _agree(left[-1], right[-1], str.endswith)
-
-
-def _agree(a: str, b: str, test: Callable[[str, str], bool]) -> bool:
-    return test(a, b) if len(a) >= len(b) else test(b, a)
+    if len(left) == 1:
+        if len(right) == 1:
+            return left[0] == right[0]
+        return _star_regex(right).fullmatch(left[0]) is not None
+    if len(right) == 1:
+        return _star_regex(left).fullmatch(right[0]) is not None
+    head, other_head, tail, other_tail = left[0], right[0], left[-1], right[-1]
+    return (head.startswith(other_head) or other_head.startswith(head)) and (
+        tail.endswith(other_tail) or other_tail.endswith(tail)
+    )
 
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 _WILD = re.compile(r"\$\{[^}]*\}|[*?]+")
 
 
-def _stars(text: str) -> tuple[str, ...]:
-    """The literal parts of a pattern, lower-cased, split at every wildcard."""
+def _stars(text: str) -> _Parts:
     return tuple(_WILD.split(text.lower()))
 
 
 @functools.lru_cache(maxsize=4096)
-def _star_regex(parts: tuple[str, ...]) -> re.Pattern[str]:
+def _star_regex(parts: _Parts) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(p) for p in parts), re.DOTALL)
 
 
@@ -610,6 +638,8 @@ def passrole_without_service(policy: PolicyView) -> Iterator[Hit]:
     (or the one service that needs the role) and limit `Resource` to that role's ARN.
     """
     for view in policy.risky():
+        if "iam:passrole" not in view.sensitive():
+            continue  # the cheap test first: most statements have nothing to do with roles
         item = view.match("iam:PassRole")
         if item is None or policy.denied("iam:PassRole"):
             continue
