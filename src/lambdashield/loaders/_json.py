@@ -21,6 +21,11 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 # The C string scanner json.loads uses; typeshed does not declare it.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_STRING_AND_COMMA = re.compile(
+    r'"[^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*"[ \t\n\r]*(?:,[ \t\n\r]*)?'
+)
+"""A string value of a list, and the comma after it: the text has passed the decoder
+already, so this only needs to find where the string ends."""
 
 
 def read_text(path: Path, display: PurePosixPath, max_bytes: int) -> str:
@@ -67,16 +72,18 @@ def _unescape(token: str) -> str:
 class JsonLines:
     """Maps JSON pointers of one document to `(first line, last line)`, on demand.
 
-    Each container on the way to a pointer is read once, recording where its children
-    start, so many findings in one file cost about one extra decode of the file.
+    A container on the way to a pointer is read only as far as the pointer needs, and
+    where it stopped is kept for the next pointer: the values read past are decoded by
+    the C decoder (lists of strings by one regex), so many findings in one file cost
+    about one extra decode of the part of the file before them.
     """
 
-    __slots__ = ("_cache", "_children", "_text")
+    __slots__ = ("_cache", "_containers", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._cache: dict[str, tuple[int | None, int | None]] = {}
-        self._children: dict[int, dict[str, int]] = {}
+        self._containers: dict[int, _Container] = {}
 
     def __call__(self, pointer: str) -> tuple[int | None, int | None]:
         found = self._cache.get(pointer)
@@ -92,44 +99,86 @@ class JsonLines:
         return found
 
     def _span(self, pointer: str) -> tuple[int, int] | None:
+        text = self._text
         try:
-            i = self._skip(1 if self._text.startswith("\ufeff") else 0)
+            i = _skip(text, 1 if text.startswith("\ufeff") else 0)
             for token in pointer.split("/")[1:] if pointer else []:
-                children = self._children.get(i)
-                if children is None:
-                    children = self._children[i] = self._read_children(i)
-                found = children.get(_unescape(token))
+                container = self._containers.get(i)
+                if container is None:
+                    container = self._containers[i] = _Container(text, i)
+                found = container.child(_unescape(token))
                 if found is None:
                     return None
                 i = found
-            _, end = _DECODER.raw_decode(self._text, i)
+            end = _DECODER.raw_decode(text, i)[1]
         except (ValueError, IndexError, RecursionError):
             return None
         return i, end
 
-    def _read_children(self, i: int) -> dict[str, int]:
-        """Where each child value of the container at `i` starts, by key or index."""
-        text = self._text
-        children: dict[str, int] = {}
-        opener = text[i]
-        if opener not in "{[":
-            return children
-        closer = "}" if opener == "{" else "]"
-        i = self._skip(i + 1)
-        index = 0
-        while text[i] != closer:
-            if opener == "{":
-                key, i = _scanstring(text, i + 1)
-                i = self._skip(self._skip(i) + 1)  # past ':'
-            else:
-                key, index = str(index), index + 1
-            # Later duplicates win, as they do for json.loads.
-            children[key] = i
-            i = self._skip(_DECODER.raw_decode(text, i)[1])
-            if text[i] == ",":
-                i = self._skip(i + 1)
-        return children
 
-    def _skip(self, i: int) -> int:
-        match = _WHITESPACE.match(self._text, i)
-        return match.end() if match else i
+def _skip(text: str, i: int) -> int:
+    return _WHITESPACE.match(text, i).end()  # type: ignore[union-attr]  # `*` always matches
+
+
+class _Container:
+    """Where the children of one object or list start, read as far as asked."""
+
+    __slots__ = ("_at", "_closer", "_index", "_object", "_text", "children")
+
+    def __init__(self, text: str, i: int) -> None:
+        self._text = text
+        self.children: dict[str, int] = {}
+        opener = text[i]
+        self._object = opener == "{"
+        self._closer = "}" if self._object else "]"
+        self._at: int | None = _skip(text, i + 1) if opener in "{[" else None
+        """Where reading stopped; None once the container has been read to its end."""
+        self._index = 0
+
+    def child(self, key: str) -> int | None:
+        found = self.children.get(key)
+        if found is not None and self._final(key):
+            return found
+        while self._at is not None:
+            if self._read_one() == key and self._final(key):
+                break
+        return self.children.get(key)
+
+    def _final(self, key: str) -> bool:
+        """Whether no later child can have this key. json.loads keeps the last of
+        duplicate keys, so an object is read on while the rest of the text may hold the
+        key again (written as is, or with escapes)."""
+        if not self._object or self._at is None:
+            return True
+        rest = self._at
+        return self._text.find(f'"{key}"', rest) < 0 and self._text.find("\\", rest) < 0
+
+    def _read_one(self) -> str | None:
+        """Read the next child (or a run of strings in a list); the key read, if any."""
+        text, i = self._text, self._at
+        if i is None:
+            return None
+        if text[i] == self._closer:
+            self._at = None
+            return None
+        if not self._object and text[i] == '"':
+            # A list of strings (`Action`, `Resource`): one regex pass, nothing decoded.
+            scanner = _STRING_AND_COMMA.scanner(text, i)  # type: ignore[attr-defined]
+            ends = [m.end() for m in iter(scanner.match, None)]
+            first = self._index
+            for number, start in enumerate((i, *ends[:-1]), start=first):
+                self.children[str(number)] = start
+            self._index += len(ends)
+            self._at = ends[-1]
+            return str(self._index - 1)
+        if self._object:
+            key, i = _scanstring(text, i + 1)
+            i = _skip(text, _skip(text, i) + 1)  # past ':'
+        else:
+            key, self._index = str(self._index), self._index + 1
+        self.children[key] = i
+        i = _skip(text, _DECODER.raw_decode(text, i)[1])
+        if text[i] == ",":
+            i = _skip(text, i + 1)
+        self._at = i
+        return key
