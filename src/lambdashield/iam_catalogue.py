@@ -13,6 +13,7 @@ every lookup is done on the lower-cased form and `Action.name` keeps AWS's spell
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import difflib
 import enum
@@ -112,6 +113,13 @@ class Wildcard:
             )
             self._regex = re.compile(body, re.DOTALL)
 
+    @property
+    def prefix(self) -> str | None:
+        """The literal head of a `head*` pattern (`""` for `*`); None for any other form."""
+        if self._kind == "any":
+            return ""
+        return self._head if self._kind == "ends" and not self._tail else None
+
     def fullmatch(self, text: str) -> bool:
         """Whether the lower-cased `text` matches."""
         kind = self._kind
@@ -186,17 +194,41 @@ def _read_service(data_dir: Path, prefix: str) -> _Payload:
 
 
 class _Service:
-    __slots__ = ("_actions", "_filtered", "_raw", "prefix", "resource_arns")
+    __slots__ = ("_actions", "_filtered", "_raw", "_sorted", "prefix", "resource_arns")
 
     def __init__(self, prefix: str, raw: dict[str, _Raw], resource_arns: dict[str, str]) -> None:
         self.prefix = prefix
         self._raw = raw
         self._actions: dict[str, Action] = {}
         self._filtered: dict[frozenset[AccessLevel], frozenset[str]] = {}
+        self._sorted: list[str] | None = None
         self.resource_arns = resource_arns
 
     def names(self) -> Iterable[str]:
         return self._raw.keys()
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def matching(self, pattern: Wildcard) -> list[str]:
+        """The names a wildcard matches, in catalogue order.
+
+        Nearly every wildcard in real policies is `Prefix*` (`Describe*`, `Get*`): those
+        are a range of the sorted names, found by bisection instead of a test per name.
+        """
+        head = pattern.prefix
+        if head is None:
+            return [n for n in self._raw if pattern.fullmatch(n)]
+        if self._sorted is None:
+            self._sorted = sorted(self._raw)
+        ordered = self._sorted
+        start = end = bisect.bisect_left(ordered, head)
+        while end < len(ordered) and ordered[end].startswith(head):
+            end += 1
+        found = set(ordered[start:end])
+        if len(found) < 2:
+            return list(found)
+        return [n for n in self._raw if n in found]
 
     def scopable_with(self, levels: frozenset[AccessLevel]) -> frozenset[str]:
         """Names of the actions that take a resource and have one of `levels`."""
@@ -331,8 +363,7 @@ class Catalogue:
             return Lookup.UNKNOWN_SERVICE
         if not _has_wildcard(action):
             return Lookup.KNOWN if svc.has(action) else Lookup.UNKNOWN_ACTION
-        regex = wildcard(action)
-        matched = any(regex.fullmatch(n) for n in svc.names())
+        matched = svc.matching(wildcard(action))
         return Lookup.KNOWN if matched else Lookup.UNKNOWN_ACTION
 
     def count(self, pattern: str) -> int:
@@ -341,8 +372,7 @@ class Catalogue:
         svc = self._service(service)
         if svc is None:
             return 0
-        regex = wildcard(action)
-        return sum(1 for name in svc.names() if regex.fullmatch(name))
+        return len(svc.matching(wildcard(action)))
 
     def expand(self, pattern: str) -> tuple[Action, ...]:
         """Every action an `Action` element matches, in catalogue order."""
@@ -372,8 +402,7 @@ class Catalogue:
             return ()
         allowed = svc.scopable_with(levels)
         if _has_wildcard(action):
-            match = wildcard(action)
-            names: Iterable[str] = sorted(n for n in allowed if match.fullmatch(n))
+            names: Iterable[str] = sorted(n for n in svc.matching(wildcard(action)) if n in allowed)
         else:
             names = [action] if action in allowed else []
         return tuple(a for a in map(svc.action, names) if a is not None)
@@ -397,8 +426,7 @@ class Catalogue:
             if action == "*":
                 names: Iterable[str] = svc.names()
             elif _has_wildcard(action):
-                regex = wildcard(action)
-                names = [n for n in svc.names() if regex.fullmatch(n)]
+                names = svc.matching(wildcard(action))
             else:
                 names = [action]
             found.extend(a for a in map(svc.action, names) if a is not None)
@@ -412,6 +440,18 @@ class Catalogue:
 
     def count_complement(self, patterns: Iterable[str]) -> int:
         """How many actions `NotAction: patterns` grants, without building them."""
+        patterns = [p.lower() for p in patterns]
+        if all(":" in p and not _has_wildcard(p.partition(":")[0]) for p in patterns):
+            # Each pattern names one service: count what it matches there, not what every
+            # action of every service does not.
+            matched: set[str] = set()
+            for pattern in patterns:
+                service, _, action = pattern.partition(":")
+                svc = self._service(service)
+                if svc is not None:
+                    names = svc.matching(wildcard(action)) if _has_wildcard(action) else [action]
+                    matched.update(f"{service}:{n}" for n in names if svc.has(n))
+            return self._total() - len(matched)
         regexes = [wildcard(p) for p in patterns]
         return sum(
             1
@@ -420,6 +460,10 @@ class Catalogue:
             for name in svc.names()
             if not any(r.fullmatch(f"{prefix}:{name}") for r in regexes)
         )
+
+    def _total(self) -> int:
+        """How many actions the catalogue knows."""
+        return sum(len(svc) for p in self._prefixes if (svc := self._service(p)) is not None)
 
     def complement(self, patterns: Iterable[str]) -> tuple[Action, ...]:
         """What `NotAction: patterns` grants: every action none of the patterns matches."""

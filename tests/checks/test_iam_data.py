@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import lambdashield.checks
-from lambdashield.iam_catalogue import AccessLevel, Catalogue, Lookup, default_catalogue
+from lambdashield.iam_catalogue import AccessLevel, Catalogue, Lookup, default_catalogue, wildcard
 
 RISK_FILE = Path(lambdashield.checks.__file__).with_name("data") / "iam_risky_actions.json"
 
@@ -127,3 +127,43 @@ def test_api_operation_names_suggest_the_iam_action() -> None:
     assert catalogue.lookup("s3:ListObjectsV2") is Lookup.UNKNOWN_ACTION
     assert catalogue.suggest("s3:ListObjectsV2") == "s3:ListBucket"
     assert catalogue.suggest("S3:ListBuckets") == "s3:ListAllMyBuckets"
+
+
+def _linear(catalogue: Catalogue, pattern: str) -> list[str]:
+    """What a pattern of one service matches, by testing every name: the reference."""
+    service, _, action = pattern.lower().partition(":")
+    regex = wildcard(action)
+    return [
+        a.full_name for a in catalogue.expand(f"{service}:*") if regex.fullmatch(a.name.lower())
+    ]
+
+
+@pytest.mark.parametrize("service", ["ec2", "s3", "iam", "dynamodb", "lambda", "a4b", "sqs"])
+def test_prefix_patterns_match_what_a_test_of_every_name_does(service: str) -> None:
+    catalogue = default_catalogue()
+    names = [a.name for a in catalogue.expand(f"{service}:*")]
+    heads = {n[:k] for n in names for k in (1, 3, 6, len(n))} | {"zzz", "Get", "getobjectv"}
+    for head in sorted(heads):
+        for pattern in (f"{service}:{head}*", f"{service}:*{head}", f"{service}:{head}?*"):
+            expected = _linear(catalogue, pattern)
+            assert [a.full_name for a in catalogue.expand(pattern)] == expected, pattern
+            assert catalogue.count(pattern) == len(expected), pattern
+            known = catalogue.lookup(pattern) is Lookup.KNOWN
+            assert known == bool(expected), pattern
+
+
+@pytest.mark.parametrize(
+    "excluded",
+    [
+        ("iam:*",),
+        ("iam:*", "organizations:*", "account:*"),
+        ("s3:Get*", "s3:List*", "s3:GetObject"),
+        ("ec2:Describe*", "nosuchservice:*", "iam:NoSuchAction"),
+        ("IAM:Create*", "sts:AssumeRole"),
+        ("*:Get*",),
+        ("*",),
+    ],
+)
+def test_complement_count_is_the_complement_built(excluded: tuple[str, ...]) -> None:
+    catalogue = default_catalogue()
+    assert catalogue.count_complement(excluded) == len(catalogue.complement(excluded))
