@@ -282,6 +282,34 @@ def test_markdown_and_html_formats(tmp_path: Path, fmt: str, start: str) -> None
     assert "sk_live_" not in out  # the example's secret never reaches a report
 
 
+def test_only_the_html_report_reads_the_code_lines_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lambdashield.engine
+
+    asked: list[int] = []
+
+    def lines(findings: Any, max_bytes: int) -> tuple[()]:
+        asked.append(len(findings))
+        return ()
+
+    monkeypatch.setattr(lambdashield.engine, "source_lines", lines)
+    write(tmp_path / "admin.json", ADMIN)
+    for fmt in ("text", "json", "sarif", "markdown", "cyclonedx"):
+        run("scan", str(tmp_path), "--format", fmt)
+    assert asked == []
+    run("scan", str(tmp_path), "--format", "html")
+    assert asked == [1]
+
+
+def test_html_report_shows_the_lines_of_a_finding(tmp_path: Path) -> None:
+    write(tmp_path / "admin.json", ADMIN)
+    code, out = run("scan", str(tmp_path), "--format", "html")
+    assert code == 1
+    hit = '<span class="line hit"><span class="ln">6</span>      &quot;Action&quot;: &quot;*&quot;,'
+    assert hit in out
+
+
 def test_baseline_create_then_only_new_findings(tmp_path: Path) -> None:
     policy = write(tmp_path / "admin.json", ADMIN)
     baseline = tmp_path / "base.json"

@@ -47,7 +47,7 @@ def example_report() -> ScanReport:
     try:
         config = load_config(EXAMPLES / "orders-service" / ".lambdashield.toml")
         # A store that does not exist: results must not depend on the machine's cache.
-        config = config.merged(db=Path("no-advisory-store.sqlite3"))
+        config = config.merged(db=Path("no-advisory-store.sqlite3"), snippets=True)
         return scan(["orders-service"], config)
     finally:
         os.chdir(old)

@@ -105,7 +105,7 @@ def _run(
             policies_only=policies_only,
             db=db,
             fail_on_missing_db=fail_on_missing_db,
-        )
+        ).merged(snippets=fmt == "html")
         started = time.perf_counter()
         report = _scan(list(paths), config)
         scanned = time.perf_counter()

@@ -47,6 +47,9 @@ class Config:
     """How long before a runtime's deprecation date `LS-FN-001` starts warning."""
     policies_only: bool = False
     """Treat every given file as an IAM policy (`lambdashield policy check`)."""
+    snippets: bool = False
+    """Keep the source lines around each finding in the report, for the HTML report: the
+    other formats never show them, so the files are not read again for them."""
     source: Path | None = None
     """The file the settings came from, for messages."""
 

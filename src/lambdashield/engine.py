@@ -175,7 +175,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
         function_risks=summarise(loaded.applications, findings),
         dependency_sets=tuple(loaded.dependency_sets),
         vulnerabilities=vulnerabilities,
-        snippets=source_lines(findings, config.max_file_bytes),
+        snippets=source_lines(findings, config.max_file_bytes) if config.snippets else (),
         baselined_findings=tuple(sorted(baselined, key=_finding_order)),
     )
 
