@@ -36,8 +36,8 @@ class EscalationMethod:
     actions: tuple[str, ...]
     how: str
     broad_only: bool
-    lowered: tuple[str, ...]
-    """`actions`, lower-cased, as `PolicyView.grants` keys them."""
+    lowered: frozenset[str]
+    """`actions`, lower-cased, as `PolicyView.granted` keys them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ def risk_data() -> RiskData:
                 tuple(m["actions"]),
                 m["how"],
                 m.get("broad_only", False),
-                tuple(a.lower() for a in m["actions"]),
+                frozenset(a.lower() for a in m["actions"]),
             )
             for m in raw["privilege_escalation"]
         ),

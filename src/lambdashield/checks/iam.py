@@ -229,7 +229,7 @@ def privilege_escalation(policy: PolicyView) -> Iterator[Hit]:
     lowered: dict[str, str | None] = {}
     index = policy.granted()
     for method in risk_data().escalation:
-        if any(a not in index for a in method.lowered):
+        if not index.keys() >= method.lowered:
             continue
         evidence: list[tuple[str, StatementView, Item]] = []
         for action in method.actions:
@@ -495,17 +495,16 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
             for item, meant in zip(statement.actions, view.patterns(), strict=True)
             if meant.expansion()
         ]
+        # Patterns of one service mostly share one set of ARN templates: ask once per set.
+        alive: dict[frozenset[str], bool] = {}
+        for _, meant in meanings:
+            kinds = meant.templates()
+            if kinds not in alive:
+                alive[kinds] = any(_overlaps(r.value, kinds) for r in resources)
         dead_items = [
-            (item, meant.expansion())
-            for item, meant in meanings
-            if not any(_overlaps(r.value, meant.templates()) for r in resources)
+            (item, meant.expansion()) for item, meant in meanings if not alive[meant.templates()]
         ]
-        kinds_of_resource = {meant.templates() for _, meant in meanings}
-        used = {
-            r.pointer
-            for r in resources
-            if any(_overlaps(r.value, kind) for kind in kinds_of_resource)
-        }
+        used = {r.pointer for r in resources if any(_overlaps(r.value, k) for k in alive)}
         for item, actions in dead_items:
             kinds = {
                 f"`{catalogue.resource_arn(a, t)}`"

@@ -151,11 +151,11 @@ def _strings(
     raw: dict[str, Any], key: str, pointer: str, errors: list[Item], *, action: bool = False
 ) -> tuple[Item, ...]:
     value = raw.get(key)
-    here = f"{pointer}/{key}"
     if value is None:
         if key in raw:
-            errors.append(Item(f"{key} is null", here))
+            errors.append(Item(f"{key} is null", f"{pointer}/{key}"))
         return ()
+    here = f"{pointer}/{key}"
     pairs: list[tuple[str, Any]]
     if isinstance(value, str):
         pairs = [(here, value)]
@@ -184,9 +184,9 @@ def _principals(
 ) -> Iterator[tuple[str, Item]]:
     for key in ("Principal", "NotPrincipal"):
         value = raw.get(key)
-        here = f"{pointer}/{key}"
         if value is None:
             continue
+        here = f"{pointer}/{key}"
         if value == "*":
             yield ("*", Item("*", here))
         elif isinstance(value, dict):
@@ -207,9 +207,9 @@ def _conditions(
     raw: dict[str, Any], pointer: str, errors: list[Item]
 ) -> Iterator[tuple[str, str, tuple[str, ...]]]:
     value = raw.get("Condition")
-    here = f"{pointer}/Condition"
     if value is None:
         return
+    here = f"{pointer}/Condition"
     if not isinstance(value, dict):
         errors.append(Item("Condition must be an object", here))
         return
