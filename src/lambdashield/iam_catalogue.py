@@ -244,6 +244,10 @@ class _Service:
     def has(self, lower_name: str) -> bool:
         return lower_name in self._raw
 
+    def full_name(self, lower_name: str) -> str:
+        """`dynamodb:GetItem` for `getitem`, in AWS's spelling."""
+        return f"{self.prefix}:{self._raw[lower_name][0]}"
+
     def action(self, lower_name: str) -> Action | None:
         found = self._actions.get(lower_name)
         if found is None:
@@ -284,7 +288,7 @@ class Catalogue:
         # Answers by pattern: real policies repeat the same few thousand patterns.
         self._lookups: dict[str, Lookup] = {}
         self._expansions: dict[str, tuple[Action, ...]] = {}
-        self._scoped: dict[tuple[str, frozenset[AccessLevel]], tuple[Action, ...]] = {}
+        self._scoped: dict[tuple[str, frozenset[AccessLevel]], tuple[str, ...]] = {}
         self._api_names: dict[str, str] | None = None
         retired_data = json.loads((retired or _RETIRED_FILE).read_text(encoding="utf-8"))
         self._retired_services = {k.lower() for k in retired_data["services"]}
@@ -382,20 +386,23 @@ class Catalogue:
             found = self._expansions[key] = self._expand(key)
         return found
 
-    def scopable_with(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[Action, ...]:
-        """What `expand(pattern)` gives, kept to actions that take a resource and have one
-        of `levels`; filtered before the actions are built, which is most of the work."""
+    def scopable_names(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[str, ...]:
+        """The full names of what `expand(pattern)` gives, kept to actions that take a
+        resource and have one of `levels`; no `Action` is built, which is most of the work
+        when rules only name them."""
         key = (pattern.lower(), levels)
         found = self._scoped.get(key)
         if found is None:
-            found = self._scoped[key] = self._scopable_with(*key)
+            found = self._scoped[key] = self._scopable_names(*key)
         return found
 
-    def _scopable_with(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[Action, ...]:
+    def _scopable_names(self, pattern: str, levels: frozenset[AccessLevel]) -> tuple[str, ...]:
         service, sep, action = pattern.partition(":")
         if not sep or _has_wildcard(service):
             return tuple(
-                a for a in self._expand(pattern) if a.scopable and a.access_levels & levels
+                a.full_name
+                for a in self._expand(pattern)
+                if a.scopable and a.access_levels & levels
             )
         svc = self._service(service)
         if svc is None:
@@ -405,7 +412,7 @@ class Catalogue:
             names: Iterable[str] = sorted(n for n in svc.matching(wildcard(action)) if n in allowed)
         else:
             names = [action] if action in allowed else []
-        return tuple(a for a in map(svc.action, names) if a is not None)
+        return tuple(map(svc.full_name, names))
 
     def _expand(self, pattern: str) -> tuple[Action, ...]:
         if pattern == "*":

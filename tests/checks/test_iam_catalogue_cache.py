@@ -95,7 +95,7 @@ def test_cached_answers_match_the_json_files(installed_cache: Path) -> None:
         assert cached.suggest(name[:-1]) == plain.suggest(name[:-1])
     for pattern in PATTERNS:
         assert cached.expand(pattern) == plain.expand(pattern)
-        assert cached.scopable_with(pattern, levels) == plain.scopable_with(pattern, levels)
+        assert cached.scopable_names(pattern, levels) == plain.scopable_names(pattern, levels)
         assert cached.count(pattern) == plain.count(pattern)
     assert cached.count_complement(["iam:*", "s3:*"]) == plain.count_complement(["iam:*", "s3:*"])
 

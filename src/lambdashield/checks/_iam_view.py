@@ -180,7 +180,7 @@ class Pattern:
         """The risky actions of the risk data this pattern stands for, lower-cased."""
         self._lookup: Lookup | None = None
         self._expansion: tuple[Action, ...] | None = None
-        self._mutating: tuple[Action, ...] | None = None
+        self._mutating: tuple[str, ...] | None = None
         self._templates: frozenset[str] | None = None
 
     def lookup(self) -> Lookup:
@@ -194,10 +194,11 @@ class Pattern:
             self._expansion = self.catalogue.expand(self.text)
         return self._expansion
 
-    def mutating(self) -> tuple[Action, ...]:
-        """The scopable write, permissions and tagging actions the pattern stands for."""
+    def mutating(self) -> tuple[str, ...]:
+        """The scopable write, permissions and tagging actions the pattern stands for, by
+        full name."""
         if self._mutating is None:
-            self._mutating = self.catalogue.scopable_with(self.text, MUTATING)
+            self._mutating = self.catalogue.scopable_names(self.text, MUTATING)
         return self._mutating
 
     def templates(self) -> frozenset[str]:
@@ -251,27 +252,25 @@ class StatementView:
         "_grants",
         "_index",
         "_patterns",
+        "_policy",
+        "_restrictions",
         "_sensitive",
         "allows",
         "broad",
         "catalogue",
         "is_admin",
-        "label",
-        "restrictions",
         "statement",
     )
 
     def __init__(self, statement: Statement, catalogue: Catalogue, policy: str = "") -> None:
         self.statement = statement
-        self.label = f"{statement.label} of {policy}" if policy else statement.label
-        """How messages name the statement; with the policy's name when there are several."""
+        self._policy = policy
         self.catalogue = catalogue
         self.broad = bool(statement.not_resources) or any(
             is_any_resource(r.value) for r in statement.resources
         )
         """Whether the statement applies to every resource (or all but a few)."""
-        self.restrictions = _restrictions(statement)
-        """Condition keys that narrow who or what the statement applies to."""
+        self._restrictions: tuple[str, ...] | None = None
         self._grants: tuple[tuple[Item, tuple[Action, ...]], ...] | None = None
         self._patterns: tuple[Pattern, ...] | None = None
         self._index: _PatternIndex | None = None
@@ -289,6 +288,20 @@ class StatementView:
             )
         )
         """`Allow` of every action (or all but a `NotAction` list) on every resource."""
+
+    # Both are asked only of statements a rule reports on: worked out then, not for all.
+    @property
+    def label(self) -> str:
+        """How messages name the statement; with the policy's name when there are several."""
+        label = self.statement.label
+        return f"{label} of {self._policy}" if self._policy else label
+
+    @property
+    def restrictions(self) -> tuple[str, ...]:
+        """Condition keys that narrow who or what the statement applies to."""
+        if self._restrictions is None:
+            self._restrictions = _restrictions(self.statement)
+        return self._restrictions
 
     def match(self, action: str) -> Item | None:
         """The `Action` entry that grants `action` (or the `NotAction` one that lets it be)."""
@@ -476,6 +489,8 @@ def _within(pointer: str, base: str) -> bool:
 
 
 def _restrictions(statement: Statement) -> tuple[str, ...]:
+    if not statement.conditions:
+        return ()
     found = []
     for operator, key, values in statement.conditions:
         base = operator.split(":")[-1]

@@ -159,17 +159,15 @@ def mutating_on_any_resource(policy: PolicyView) -> Iterator[Hit]:
         if not view.broad:
             continue
         mutating = {
-            a.full_name: a
-            for meant in view.patterns()
-            if not meant.service_wide
-            for a in meant.mutating()
+            name for meant in view.patterns() if not meant.service_wide for name in meant.mutating()
         }
         names = sorted(
             (n for n in mutating if not policy.denied(n)) if policy.denials else mutating
         )
         if not names:
             continue
-        arn = _example_arn(policy, mutating[names[0]])
+        first = policy.catalogue.action(names[0])
+        arn = _example_arn(policy, first) if first else None
         example = f"; scope them to ARNs such as `{arn}`" if arn else ""
         yield Hit(
             _broad_pointer(view),
@@ -498,9 +496,9 @@ def resource_mismatch(policy: PolicyView) -> Iterator[Hit]:
         # Patterns of one service mostly share one set of ARN templates: ask once per set.
         alive: dict[frozenset[str], bool] = {}
         for _, meant in meanings:
-            kinds = meant.templates()
-            if kinds not in alive:
-                alive[kinds] = any(_overlaps(r.value, kinds) for r in resources)
+            shared = meant.templates()
+            if shared not in alive:
+                alive[shared] = any(_overlaps(r.value, shared) for r in resources)
         dead_items = [
             (item, meant.expansion()) for item, meant in meanings if not alive[meant.templates()]
         ]
