@@ -350,7 +350,13 @@ class Catalogue:
         return found
 
     def _lookup(self, pattern: str) -> Lookup:
-        service, sep, action = pattern.lower().partition(":")
+        lower = pattern.lower()
+        service, sep, action = lower.partition(":")
+        if sep and not _has_wildcard(lower) and lower not in self._retired_actions:
+            # The usual case first: a plain name the catalogue has.
+            svc = self._services.get(service) or self._service(service)
+            if svc is not None and svc.has(action):
+                return Lookup.KNOWN
         if not sep:
             return Lookup.KNOWN if pattern.strip() == "*" else Lookup.UNKNOWN_SERVICE
         if pattern.lower() in self._retired_actions:

@@ -102,15 +102,17 @@ class JsonLines:
         text = self._text
         try:
             i = _skip(text, 1 if text.startswith("\ufeff") else 0)
+            end: int | None = len(text)
             for token in pointer.split("/")[1:] if pointer else []:
                 container = self._containers.get(i)
                 if container is None:
-                    container = self._containers[i] = _Container(text, i)
+                    container = self._containers[i] = _Container(text, i, end)
                 found = container.child(_unescape(token))
                 if found is None:
                     return None
-                i = found
-            end = _DECODER.raw_decode(text, i)[1]
+                i, end = found
+            if end is None:
+                end = _DECODER.raw_decode(text, i)[1]
         except (ValueError, IndexError, RecursionError):
             return None
         return i, end
@@ -121,21 +123,41 @@ def _skip(text: str, i: int) -> int:
 
 
 class _Container:
-    """Where the children of one object or list start, read as far as asked."""
+    """Where the children of one object or list start, read only as far as asked: the
+    last child read is decoded (to find where the next one starts) only when reading
+    goes on past it."""
 
-    __slots__ = ("_at", "_closer", "_index", "_object", "_text", "children")
+    __slots__ = (
+        "_at",
+        "_closer",
+        "_end",
+        "_index",
+        "_object",
+        "_pending",
+        "_settled",
+        "_start",
+        "_text",
+        "children",
+    )
 
-    def __init__(self, text: str, i: int) -> None:
+    def __init__(self, text: str, i: int, end: int | None) -> None:
         self._text = text
-        self.children: dict[str, int] = {}
+        self._start = i
+        self._end = end
+        """Where the container ends, its closing bracket included; found when needed."""
+        self._settled: set[str] = set()
+        self.children: dict[str, tuple[int, int | None]] = {}
+        """Where each child starts and, when known, ends."""
         opener = text[i]
         self._object = opener == "{"
         self._closer = "}" if self._object else "]"
         self._at: int | None = _skip(text, i + 1) if opener in "{[" else None
         """Where reading stopped; None once the container has been read to its end."""
+        self._pending: str | None = None
+        """The child at `_at` whose value is not decoded yet."""
         self._index = 0
 
-    def child(self, key: str) -> int | None:
+    def child(self, key: str) -> tuple[int, int | None] | None:
         found = self.children.get(key)
         if found is not None and self._final(key):
             return found
@@ -146,18 +168,34 @@ class _Container:
 
     def _final(self, key: str) -> bool:
         """Whether no later child can have this key. json.loads keeps the last of
-        duplicate keys, so an object is read on while the rest of the text may hold the
-        key again (written as is, or with escapes)."""
-        if not self._object or self._at is None:
+        duplicate keys, so an object is read on while the rest of it may hold the key
+        again (written as is, or with escapes)."""
+        if not self._object or self._at is None or key in self._settled:
             return True
-        rest = self._at
-        return self._text.find(f'"{key}"', rest) < 0 and self._text.find("\\", rest) < 0
+        if self._end is None:
+            self._end = _DECODER.raw_decode(self._text, self._start)[1]
+        # From the start of the last child's value: a key inside it only makes us read on.
+        rest, end, text = self._at, self._end, self._text
+        if text.find("\\", rest, end) < 0 and text.find(f'"{key}"', rest, end) < 0:
+            # Reading on only moves `rest` later: the answer stays true.
+            self._settled.add(key)
+            return True
+        return False
 
     def _read_one(self) -> str | None:
         """Read the next child (or a run of strings in a list); the key read, if any."""
         text, i = self._text, self._at
         if i is None:
             return None
+        if self._pending is not None:
+            start, _ = self.children[self._pending]
+            end = _DECODER.raw_decode(text, start)[1]
+            self.children[self._pending] = (start, end)
+            self._pending = None
+            i = _skip(text, end)
+            if text[i] == ",":
+                i = _skip(text, i + 1)
+            self._at = i
         if text[i] == self._closer:
             self._at = None
             return None
@@ -167,7 +205,7 @@ class _Container:
             ends = [m.end() for m in iter(scanner.match, None)]
             first = self._index
             for number, start in enumerate((i, *ends[:-1]), start=first):
-                self.children[str(number)] = start
+                self.children[str(number)] = (start, None)
             self._index += len(ends)
             self._at = ends[-1]
             return str(self._index - 1)
@@ -176,9 +214,6 @@ class _Container:
             i = _skip(text, _skip(text, i) + 1)  # past ':'
         else:
             key, self._index = str(self._index), self._index + 1
-        self.children[key] = i
-        i = _skip(text, _DECODER.raw_decode(text, i)[1])
-        if text[i] == ",":
-            i = _skip(text, i + 1)
-        self._at = i
+        self.children[key] = (i, None)
+        self._pending, self._at = key, i
         return key
