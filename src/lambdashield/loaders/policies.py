@@ -8,6 +8,7 @@ embedded document, so every rule sees the same model whatever the source.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = ["is_policy", "load_policy_file", "policy_from_json"]
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
+_PRINCIPALS = frozenset({"Principal", "NotPrincipal"})
 _STATEMENT_KEYS = frozenset(
     {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal"}
     | {"NotPrincipal", "Condition"}
@@ -99,11 +101,12 @@ def _statement(index: int, pointer: str, raw: Any, errors: list[Item]) -> Statem
     if not isinstance(raw, dict):
         errors.append(Item("statement must be a JSON object", pointer))
         return None
-    errors.extend(
-        Item(f"unknown statement key {key!r}", f"{pointer}/{escape_pointer(str(key))}")
-        for key in raw
-        if key not in _STATEMENT_KEYS
-    )
+    if not raw.keys() <= _STATEMENT_KEYS:
+        errors.extend(
+            Item(f"unknown statement key {key!r}", f"{pointer}/{escape_pointer(str(key))}")
+            for key in raw
+            if key not in _STATEMENT_KEYS
+        )
     effect = None
     raw_effect = raw.get("Effect")
     if raw_effect == "Allow":
@@ -135,8 +138,8 @@ def _statement(index: int, pointer: str, raw: Any, errors: list[Item]) -> Statem
         not_actions=not_actions,
         resources=resources,
         not_resources=not_resources,
-        principals=tuple(_principals(raw, pointer, errors)),
-        conditions=tuple(_conditions(raw, pointer, errors)),
+        principals=tuple(_principals(raw, pointer, errors)) if _PRINCIPALS & raw.keys() else (),
+        conditions=tuple(_conditions(raw, pointer, errors)) if "Condition" in raw else (),
     )
 
 
@@ -175,8 +178,13 @@ def _strings(
         else:
             if action and item != "*" and ":" not in item:
                 errors.append(Item(f"{item!r} is not of the form service:action", item_pointer))
-            items.append(Item(item, item_pointer))
+            items.append(_item((item, item_pointer)))
     return tuple(items)
+
+
+_item = functools.partial(tuple.__new__, Item)
+"""`Item(value, pointer)` from a pair, without the Python-level `__new__` a named tuple
+has: a policy corpus builds tens of thousands of them."""
 
 
 def _principals(
