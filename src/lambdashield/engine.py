@@ -67,23 +67,26 @@ def fingerprint(
 
 
 @contextmanager
-def _few_collections() -> Iterator[None]:
-    """Run the scan with rare cyclic-GC passes, then restore the caller's settings.
+def _no_cycle_collection() -> Iterator[None]:
+    """Run the scan without the cyclic garbage collector, then restore the caller's setting.
 
-    A scan allocates hundreds of thousands of small, acyclic objects (parsed JSON, model
-    values); with the default thresholds the collector keeps re-walking all of them and
-    takes a fifth of the run. Reference counting still frees them as usual.
+    A scan allocates hundreds of thousands of small, long-lived, acyclic objects (parsed
+    JSON, model values), and the collector would walk each of them for nothing: a policy
+    scan leaves no cyclic garbage at all, a code scan a few thousand objects. Reference
+    counting frees everything else as usual; the collector, back on afterwards, takes the
+    rest.
     """
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 50_000), old[1], old[2])
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        if was_enabled:
+            gc.enable()
 
 
 def scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
-    with _few_collections():
+    with _no_cycle_collection():
         return _scan(paths, config)
 
 

@@ -89,3 +89,30 @@ def test_suppression_applies_to_its_line_and_the_next(tmp_path: Path) -> None:
     assert apply_suppressions([finding], [Suppression(here, line, ("LS-IAM-002",), "ok")]) == [
         finding
     ]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cyclic_collector_is_off_during_a_scan_and_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    import gc
+
+    import lambdashield.engine
+
+    during: list[bool] = []
+    real = lambdashield.engine._check
+
+    def check(*args: object, **kwargs: object) -> object:
+        during.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lambdashield.engine, "_check", check)
+    (tmp_path / "p.json").write_text('{"Statement": []}', encoding="utf-8")
+    before = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        scan([tmp_path], Config())
+        assert during == [False]
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if before else gc.disable)()
