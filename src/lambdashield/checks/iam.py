@@ -17,7 +17,7 @@ from lambdashield.checks._iam_view import (
     templates,
 )
 from lambdashield.checks._rule import Hit, rule
-from lambdashield.iam_catalogue import Action, Catalogue, Lookup
+from lambdashield.iam_catalogue import Action, Lookup
 from lambdashield.model import Confidence, Item, Severity
 
 __all__ = ["RULES"]
@@ -72,7 +72,7 @@ def full_admin(policy: PolicyView) -> Iterator[Hit]:
         statement = view.statement
         if statement.not_actions:
             excluded = [i.value for i in statement.not_actions]
-            granted = _count_complement(policy.catalogue, tuple(excluded))
+            granted = policy.catalogue.count_complement(excluded)
             message = (
                 f"{statement.label} allows every action except {_names(excluded)} "
                 f"({granted:,} actions today, and every one AWS adds) on every resource; "
@@ -534,11 +534,6 @@ def _overlaps(resource: str, kinds: frozenset[str]) -> bool:
     the same resource against the same few template sets, hence the cache."""
     ours = _parsed(resource)
     return any(_parsed_overlap(ours, theirs) for theirs in _parsed_set(kinds))
-
-
-@functools.lru_cache(maxsize=256)
-def _count_complement(catalogue: Catalogue, excluded: tuple[str, ...]) -> int:
-    return catalogue.count_complement(excluded)
 
 
 def _arn_overlap(resource: str, template: str) -> bool:
