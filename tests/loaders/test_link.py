@@ -137,6 +137,43 @@ def test_layer_folders() -> None:
     }
 
 
+def test_layer_zips_and_layers_of_modules() -> None:
+    main = PurePosixPath("infra/main.tf")
+    layers = (
+        Layer(Origin(main, "aws_lambda_layer_version.pdf", "layer"), "layers/pdf.zip"),
+        Layer(Origin(main, "module.jobs.aws_lambda_layer_version.this", "layer"), "jobs/layer"),
+    )
+    terraform = app(
+        "infra",
+        "terraform",
+        fn(
+            "aws_lambda_function.export",
+            "build/export.zip",
+            layers=("aws_lambda_layer_version.pdf.arn",),
+        ),
+        fn(
+            "module.jobs.aws_lambda_function.this",
+            "jobs/build/jobs.zip",
+            layers=("module.jobs.aws_lambda_layer_version.this.arn",),
+        ),
+        # Inside the module it is written `aws_lambda_layer_version.this.arn`: not this layer.
+        fn(
+            "aws_lambda_function.other",
+            "build/other.zip",
+            layers=("aws_lambda_layer_version.this.arn",),
+        ),
+        layers=layers,
+    )
+    assert linked(
+        [terraform],
+        dep_set("infra/layers/pdf.zip", "deployment-zip"),
+        dep_set("infra/jobs/layer/python", "site-packages"),
+    ) == {
+        "infra/layers/pdf.zip": ("aws_lambda_function.export",),
+        "infra/jobs/layer/python": ("module.jobs.aws_lambda_function.this",),
+    }
+
+
 def test_set_folders() -> None:
     assert set_folders(dep_set("a/b/requirements.txt")) == ("a/b",)
     assert set_folders(dep_set("a/node_modules", "node_modules")) == ("a",)

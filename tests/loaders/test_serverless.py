@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -10,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdashield.config import Config
+from lambdashield.engine import scan
 from lambdashield.errors import LoaderError
 from lambdashield.loaders.serverless import (
     DEFAULT_ROLE,
@@ -1323,10 +1327,29 @@ RESOURCES = st.fixed_dictionaries(
         )
     }
 )
+LAYER = st.fixed_dictionaries(
+    {},
+    optional={
+        "path": st.one_of(
+            st.sampled_from(["layers/deps", "../outside", "/abs/layer", "s3://b/k.zip", ""]),
+            VALUES,
+        ),
+        "package": st.one_of(
+            st.fixed_dictionaries({}, optional={"artifact": st.one_of(TEXT, VALUES)}), VALUES
+        ),
+        "name": VALUES,
+    },
+)
 DOCUMENTS = st.fixed_dictionaries(
     {},
     optional={
         "service": VALUES,
+        "layers": st.one_of(
+            st.dictionaries(
+                st.sampled_from(["deps", "pdf-tools", "a_b"]), st.one_of(LAYER, VALUES), max_size=3
+            ),
+            VALUES,
+        ),
         "provider": st.one_of(PROVIDER, VALUES),
         "functions": st.one_of(
             st.dictionaries(st.sampled_from(["f", "create-order", "a_b"]), FUNCTION, max_size=3),
@@ -1431,3 +1454,204 @@ def test_endpoint_type_marks_rest_routes_only(tmp_path: Path, endpoint: str, pri
     rest, http_api = function(application, "f").triggers
     assert rest.auth is not None and rest.auth.private is private
     assert http_api.auth is not None and http_api.auth.private is False
+
+
+# --- layers ----------------------------------------------------------------------------
+
+
+def layers(application: Application) -> list[tuple[str, str | None, str, int | None]]:
+    return [
+        (
+            layer.origin.resource,
+            layer.content_uri,
+            layer.origin.pointer,
+            layer.origin.lines(layer.origin.pointer)[0],
+        )
+        for layer in application.layers
+    ]
+
+
+def test_layers_and_the_references_functions_make_to_them() -> None:
+    application, errors = load("layers")
+    assert errors == []
+    # Serverless names `pdf_tools`'s resource as it names functions': `_` is `Underscore`.
+    assert layers(application) == [
+        ("PythonDepsLambdaLayer", "layers/deps", "/layers/pythonDeps", 13),
+        ("PdfUnderscoretoolsLambdaLayer", "layers/pdf-tools.zip", "/layers/pdf_tools", 18),
+    ]
+    assert {f.origin.resource: f.layers for f in application.functions} == {
+        "render": ("${PythonDepsLambdaLayer}",),  # from `provider.layers`
+        "export": (  # its own list replaces the provider's
+            "${PdfUnderscoretoolsLambdaLayer}",
+            "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:78",
+        ),
+        "archive": (
+            "${cf:shared-layers-dev.CryptoLayerArn}",
+            "${ssm:/reports/layers/crypto}",
+            "${MissingLambdaLayer}",
+        ),
+    }
+
+
+def test_a_functions_own_layers_replace_the_providers(tmp_path: Path) -> None:
+    application, errors = load_text(
+        tmp_path,
+        "service: s\nprovider:\n  name: aws\n  layers:\n    - Ref: DepsLambdaLayer\n"
+        "functions:\n"
+        "  inherits:\n    handler: a.h\n"
+        "  empty:\n    handler: b.h\n    layers:\n"
+        "  none:\n    handler: c.h\n    layers: []\n"
+        "  own:\n    handler: d.h\n    layers:\n      - Ref: OtherLambdaLayer\n",
+    )
+    assert errors == []
+    assert {f.origin.resource: f.layers for f in application.functions} == {
+        "inherits": ("${DepsLambdaLayer}",),
+        "empty": ("${DepsLambdaLayer}",),  # null, as Serverless reads it: not a list
+        "none": (),
+        "own": ("${OtherLambdaLayer}",),
+    }
+
+
+def test_a_layers_folder_and_zip_link_to_the_functions_that_use_them(tmp_path: Path) -> None:
+    project = tmp_path / "layers"
+    shutil.copytree(FIXTURES / "layers", project)
+    with zipfile.ZipFile(project / "layers" / "pdf-tools.zip", "w") as archive:
+        archive.writestr(
+            "python/lib/python3.12/site-packages/pypdf-3.9.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: pypdf\nVersion: 3.9.0\n",
+        )
+    report = scan([str(project)], Config(select=("LS-DEP-003",), fail_on_missing_db=False))
+    assert report.errors == ()
+    assert {
+        s.origin.path.relative_to(PurePosixPath(project.as_posix())).as_posix(): (
+            s.functions,
+            s.python_version,
+        )
+        for s in report.dependency_sets
+    } == {
+        "layers/deps/requirements.txt": (("render",), "3.12"),
+        "layers/pdf-tools.zip": (("export",), "3.12"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected_layers", "expected_errors"),
+    [
+        (
+            "layers:\n  - path: layers/deps\n",
+            [],
+            [(12, "`layers` must map layer names to their settings")],
+        ),
+        (
+            "layers:\n  deps: layers/deps\n",
+            [],
+            [(12, "layer `deps` must be a mapping of its settings")],
+        ),
+        (
+            "layers:\n  deps:\n    path: ${ssm:/reports/deps-path}\n",
+            [("DepsLambdaLayer", None)],
+            [
+                (
+                    13,
+                    "layer `deps`: `path` cannot be analysed: ${ssm:/reports/deps-path}: "
+                    "read from SSM Parameter Store at deploy time",
+                )
+            ],
+        ),
+        (
+            "layers:\n  deps:\n    path: [layers/deps]\n",
+            [("DepsLambdaLayer", None)],
+            [(13, "layer `deps`: `path` must be a path, not a list")],
+        ),
+        (
+            "layers:\n  deps:\n    path: ../shared/deps\n",
+            [("DepsLambdaLayer", None)],
+            [
+                (
+                    13,
+                    "layer `deps`: `path` ../shared/deps is outside the scanned folder, which "
+                    "is never read; scan a folder that holds both",
+                )
+            ],
+        ),
+        (
+            "layers:\n  deps:\n    package:\n      artifact: ../shared/deps.zip\n",
+            [("DepsLambdaLayer", None)],
+            [
+                (
+                    14,
+                    "layer `deps`: `package.artifact` ../shared/deps.zip is outside the "
+                    "scanned folder, which is never read; scan a folder that holds both",
+                )
+            ],
+        ),
+        (
+            "layers:\n  deps:\n    package:\n      artifact: s3://reports-artifacts/deps.zip\n",
+            [("DepsLambdaLayer", None)],
+            [],
+        ),
+        ("layers:\n  deps:\n    name: reports-deps\n", [("DepsLambdaLayer", None)], []),
+        (
+            "layers:\n  my-deps:\n    path: ./layers/deps/\n",
+            [("MyDashdepsLambdaLayer", "./layers/deps/")],
+            [],
+        ),
+    ],
+)
+def test_each_layer_entry_gives_its_content_or_a_located_error(
+    tmp_path: Path,
+    settings: str,
+    expected_layers: list[tuple[str, str | None]],
+    expected_errors: list[tuple[int, str]],
+) -> None:
+    service = tmp_path / "service"
+    service.mkdir()
+    text = (
+        "service: reports\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "functions:\n  render:\n    handler: render.handler\n    layers:\n"
+        "      - Ref: DepsLambdaLayer\n      - Ref: MyDashdepsLambdaLayer\n"
+    )
+    application, errors = load_text(service, text + settings)
+    assert [(layer.origin.resource, layer.content_uri) for layer in application.layers] == (
+        expected_layers
+    )
+    assert [(e.path, e.line, e.message) for e in errors] == [
+        (PurePosixPath("serverless.yml"), line, message) for line, message in expected_errors
+    ]
+    assert function(application, "render").layers == (
+        "${DepsLambdaLayer}",
+        "${MyDashdepsLambdaLayer}",
+    )
+
+
+def test_a_layer_outside_the_scanned_folder_is_never_read(tmp_path: Path) -> None:
+    service = tmp_path / "service"
+    (service / "layers" / "local").mkdir(parents=True)
+    (service / "layers" / "local" / "requirements.txt").write_text(
+        "urllib3==1.24.1\n", encoding="utf-8"
+    )
+    (tmp_path / "shared" / "deps").mkdir(parents=True)
+    (tmp_path / "shared" / "deps" / "requirements.txt").write_text(
+        "requests==2.19.0\n", encoding="utf-8"
+    )
+    (service / "serverless.yml").write_text(
+        "service: reports\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "layers:\n  deps:\n    path: ../shared/deps\n"
+        f"  local:\n    path: {service / 'layers' / 'local'}\n"
+        "functions:\n  render:\n    handler: render.handler\n    layers:\n"
+        "      - Ref: DepsLambdaLayer\n      - Ref: LocalLambdaLayer\n",
+        encoding="utf-8",
+    )
+    report = scan([str(service)], Config(select=("LS-DEP-003",), fail_on_missing_db=False))
+    assert [(e.path.name, e.line, e.message) for e in report.errors] == [
+        (
+            "serverless.yml",
+            7,
+            "layer `deps`: `path` ../shared/deps is outside the scanned folder, which is "
+            "never read; scan a folder that holds both",
+        )
+    ]
+    # An absolute path inside the scanned folder is the same folder written another way.
+    assert [
+        (s.origin.path.name, s.origin.path.parent.name, s.functions) for s in report.dependency_sets
+    ] == [("requirements.txt", "local", ("render",))]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdashield.config import Config
+from lambdashield.engine import scan
 from lambdashield.errors import LoaderError
 from lambdashield.loaders._hcl import HclSyntaxError, Ref, Template, parse_hcl
 from lambdashield.loaders.terraform import (
@@ -1222,6 +1226,7 @@ _RESOURCE_TYPES = [
     "aws_sns_topic_subscription",
     "aws_cloudwatch_event_target",
     "aws_cloudwatch_event_rule",
+    "aws_lambda_layer_version",
 ]
 _NAMES = st.sampled_from(["a", "b"])
 _REFERENCES = st.builds(
@@ -1300,6 +1305,7 @@ _ATTRIBUTES = st.sampled_from(
         "default",
         "source",
         "filename",
+        "source_dir",
         "actions",
         "resources",
         "type",
@@ -1565,3 +1571,151 @@ def test_account_public_access_block_covers_every_bucket(tmp_path: Path) -> None
             restrict_public_buckets=True,
         ),
     ]
+
+
+# --- layers ------------------------------------------------------------------------------
+
+
+def test_layers_and_the_references_functions_make_to_them() -> None:
+    app, errors = load("layers")
+    assert errors == []
+    main = FIXTURES / "layers" / "main.tf"
+    jobs = FIXTURES / "layers" / "modules" / "jobs" / "main.tf"
+    assert [
+        (
+            layer.origin.resource,
+            layer.content_uri,
+            layer.origin.path,
+            layer.origin.pointer,
+            layer.origin.lines(layer.origin.pointer)[0],
+        )
+        for layer in app.layers
+    ] == [
+        (
+            "aws_lambda_layer_version.deps",
+            "layers/deps",  # the `archive_file`'s `source_dir`
+            PurePosixPath("tf/layers/main.tf"),
+            "/resource/aws_lambda_layer_version/deps",
+            line(main, 'resource "aws_lambda_layer_version" "deps"'),
+        ),
+        (
+            "aws_lambda_layer_version.pdf_tools",
+            "layers/pdf-tools.zip",
+            PurePosixPath("tf/layers/main.tf"),
+            "/resource/aws_lambda_layer_version/pdf_tools",
+            line(main, 'resource "aws_lambda_layer_version" "pdf_tools"'),
+        ),
+        (
+            "aws_lambda_layer_version.shared",
+            None,  # `s3_bucket` and `s3_key`: nothing local
+            PurePosixPath("tf/layers/main.tf"),
+            "/resource/aws_lambda_layer_version/shared",
+            line(main, 'resource "aws_lambda_layer_version" "shared"'),
+        ),
+        (
+            "module.jobs.aws_lambda_layer_version.this",
+            "modules/jobs/layer",
+            PurePosixPath("tf/layers/modules/jobs/main.tf"),
+            "/resource/aws_lambda_layer_version/this",
+            line(jobs, 'resource "aws_lambda_layer_version" "this"'),
+        ),
+    ]
+    assert {f.origin.resource: f.layers for f in app.functions} == {
+        "aws_lambda_function.render": ("aws_lambda_layer_version.deps.arn",),
+        "aws_lambda_function.export": (
+            "aws_lambda_layer_version.pdf_tools.arn",
+            "aws_lambda_layer_version.shared.arn",
+            "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:78",
+            "aws_lambda_layer_version.missing.arn",  # no such layer: kept as written
+        ),
+        # Written `aws_lambda_layer_version.this.arn` inside the module.
+        "module.jobs.aws_lambda_function.this": ("module.jobs.aws_lambda_layer_version.this.arn",),
+    }
+
+
+def test_a_layers_folder_and_zip_link_to_the_functions_that_use_them(tmp_path: Path) -> None:
+    project = tmp_path / "layers"
+    shutil.copytree(FIXTURES / "layers", project)
+    with zipfile.ZipFile(project / "layers" / "pdf-tools.zip", "w") as archive:
+        archive.writestr(
+            "python/lib/python3.12/site-packages/pypdf-3.9.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: pypdf\nVersion: 3.9.0\n",
+        )
+    report = scan([str(project)], Config(select=("LS-DEP-003",), fail_on_missing_db=False))
+    assert report.errors == ()
+    assert {
+        s.origin.path.relative_to(PurePosixPath(project.as_posix())).as_posix(): (
+            s.functions,
+            s.python_version,
+        )
+        for s in report.dependency_sets
+    } == {
+        "layers/deps/requirements.txt": (("aws_lambda_function.render",), "3.12"),
+        "layers/pdf-tools.zip": (("aws_lambda_function.export",), "3.12"),
+        "modules/jobs/layer/requirements.txt": (("module.jobs.aws_lambda_function.this",), "3.11"),
+    }
+
+
+def test_a_layer_outside_the_scanned_root_is_never_read(tmp_path: Path) -> None:
+    (tmp_path / "shared" / "deps").mkdir(parents=True)
+    (tmp_path / "shared" / "deps" / "requirements.txt").write_text(
+        "requests==2.19.0\n", encoding="utf-8"
+    )
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text(
+        'resource "aws_lambda_layer_version" "zipped" {\n'
+        '  layer_name = "zipped"\n'
+        '  filename   = "../shared/deps.zip"\n'
+        "}\n"
+        'resource "aws_lambda_layer_version" "archived" {\n'
+        '  layer_name = "archived"\n'
+        "  filename   = data.archive_file.archived.output_path\n"
+        "}\n"
+        'data "archive_file" "archived" {\n'
+        '  type        = "zip"\n'
+        '  source_dir  = "${path.module}/../shared/deps"\n'
+        '  output_path = "${path.module}/build/archived.zip"\n'
+        "}\n"
+        'resource "aws_lambda_layer_version" "unknown" {\n'
+        '  layer_name = "unknown"\n'
+        "  filename   = var.layer_zip\n"
+        "}\n"
+        'resource "aws_lambda_function" "render" {\n'
+        '  function_name = "render"\n'
+        '  handler       = "render.handler"\n'
+        '  runtime       = "python3.12"\n'
+        '  filename      = "build/render.zip"\n'
+        "  layers = [\n"
+        "    aws_lambda_layer_version.zipped.arn,\n"
+        "    aws_lambda_layer_version.archived.arn,\n"
+        "    aws_lambda_layer_version.unknown.arn,\n"
+        "  ]\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    app, errors = load_terraform(infra, PurePosixPath("infra"), [infra / "main.tf"], max_bytes=BIG)
+    assert [(layer.origin.resource, layer.content_uri) for layer in app.layers] == [
+        ("aws_lambda_layer_version.archived", None),
+        ("aws_lambda_layer_version.unknown", None),  # a variable without a default
+        ("aws_lambda_layer_version.zipped", None),
+    ]
+    assert errors == [
+        ScanError(
+            PurePosixPath("infra/main.tf"),
+            "layer `aws_lambda_layer_version.zipped`: `filename` ../shared/deps.zip is outside "
+            "the scanned root, which is never read; scan a folder that holds both",
+            3,
+        ),
+        ScanError(
+            PurePosixPath("infra/main.tf"),
+            "layer `aws_lambda_layer_version.archived`: `source_dir` ../shared/deps is outside "
+            "the scanned root, which is never read; scan a folder that holds both",
+            11,
+        ),
+    ]
+    report = scan([str(infra)], Config(select=("LS-DEP-003",), fail_on_missing_db=False))
+    assert [(e.path.name, e.line, e.message) for e in report.errors] == [
+        ("main.tf", e.line, e.message) for e in errors
+    ]
+    assert report.dependency_sets == ()

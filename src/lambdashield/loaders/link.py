@@ -7,7 +7,10 @@ A set belongs to a function when it sits where the function's code is built from
                     the template's folder (the root module's folder for Terraform); a zip
                     given there links the deployment zip of that path
     build folder    `.aws-sam/build/<LogicalId>/` next to the template
-    layer folder    the local folder of a layer the function uses
+    layer folder    the local folder (or zip) of a layer the function uses: SAM
+                    `ContentUri` (CloudFormation `Content`), Serverless `path` or
+                    `package.artifact`, Terraform `filename` or its `archive_file`'s
+                    `source_dir`
 
 Installed trees count for the folder that holds them: a `python/` or
 `python/lib/python3.X/site-packages/` folder for its layer, a `node_modules` for its parent.
@@ -77,7 +80,8 @@ class FunctionCode:
 
 def _layer_names(reference: str) -> set[str]:
     """What a layer reference may name: `${DepsLayer}`, `${DepsLayer.Arn}`,
-    `aws_lambda_layer_version.deps.arn`, `DepsLayer`."""
+    `aws_lambda_layer_version.deps.arn`, `module.api.aws_lambda_layer_version.deps.arn`,
+    `DepsLayer`."""
     text = reference.strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1]

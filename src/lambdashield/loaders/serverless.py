@@ -14,6 +14,10 @@ function gets what Serverless would deploy for it:
   `iamRoleStatements`, which inherits the provider's only when told to, as the plugin does;
 - its triggers, from `url` and every event type, with how HTTP routes are authorised.
 
+The service's own layers (top-level `layers:`) are named as Serverless names their
+CloudFormation resources (`deps` is `DepsLambdaLayer`), so that a function's
+`{Ref: DepsLambdaLayer}` finds the layer's folder (`path`) or zip (`package.artifact`).
+
 The `resources:` block is CloudFormation and goes through that loader, with the resources
 Serverless generates (functions, roles, buckets) present as stubs so that what the block
 attaches to them (policies, notifications, permissions) lands on the right function.
@@ -23,6 +27,8 @@ Pointers are where the user wrote things; logical names are the Serverless funct
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +53,7 @@ from lambdashield.model import (
     Grant,
     GrantSource,
     Item,
+    Layer,
     Origin,
     Permission,
     PolicyDocument,
@@ -250,6 +257,7 @@ class _Builder:
                 function = replace(function, on_failure=generated.on_failure[key])
             functions.append(function)
         cfn = cloudformation.application
+        layers = list(self.layers())
         buckets = [
             self.bucket(logical_id, use, generated) for logical_id, use in self.bucket_uses.items()
         ]
@@ -265,6 +273,11 @@ class _Builder:
             buckets.extend(self.notified_existing(cfn.buckets))
             values.extend(cfn.values)
             extra_suppressions = cfn.suppressions
+            # `resources` may override a generated layer's properties under its logical ID.
+            generated_layers = {layer.origin.resource for layer in layers}
+            layers.extend(
+                layer for layer in cfn.layers if layer.origin.resource not in generated_layers
+            )
         return Application(
             origin=origin,
             functions=tuple(functions),
@@ -273,6 +286,7 @@ class _Builder:
             buckets=tuple(buckets),
             values=tuple(values),
             suppressions=(*suppressions, *extra_suppressions),
+            layers=tuple(layers),
         )
 
     def index_resources(self) -> None:
@@ -336,6 +350,65 @@ class _Builder:
         for key, (fn, pointer) in found.items():
             yield key, fn, pointer
 
+    # --- layers ------------------------------------------------------------------------
+
+    def layers(self) -> Iterator[Layer]:
+        raw = self.config.get("layers")
+        if raw is None:
+            return
+        base = self.ptr(raw, "/layers")
+        if isinstance(raw, Unresolved):
+            self.error(base, f"layers cannot be analysed: {_why(raw)}")
+            return
+        if not isinstance(raw, dict):
+            self.error(base, "`layers` must map layer names to their settings")
+            return
+        for name, settings in raw.items():
+            pointer = self.ptr(settings, f"{base}/{escape_pointer(str(name))}")
+            if isinstance(settings, Unresolved):
+                self.error(pointer, f"layer `{name}` cannot be analysed: {_why(settings)}")
+                continue
+            if not isinstance(settings, dict):
+                self.error(pointer, f"layer `{name}` must be a mapping of its settings")
+                continue
+            yield Layer(
+                self.origin(_layer_id(str(name)), "layer", pointer),
+                content_uri=self.layer_content(str(name), settings, pointer),
+            )
+
+    def layer_content(self, name: str, settings: dict[str, Any], pointer: str) -> str | None:
+        """The layer's local folder or zip, relative to the service folder. Serverless
+        uploads `package.artifact` as it is when given, and zips `path` otherwise."""
+        package = settings.get("package")
+        if isinstance(package, dict) and package.get("artifact") is not None:
+            key, value = "package.artifact", package["artifact"]
+            at = self.at(package, f"{pointer}/package", "artifact")
+        elif settings.get("path") is not None:
+            key, value, at = "path", settings["path"], self.at(settings, pointer, "path")
+        else:
+            return None
+        if isinstance(value, Unresolved):
+            self.error(at, f"layer `{name}`: `{key}` cannot be analysed: {_why(value)}")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            kind = "an empty string" if isinstance(value, str) else f"a {type(value).__name__}"
+            self.error(at, f"layer `{name}`: `{key}` must be a path, not {kind}")
+            return None
+        if "://" in value:
+            return None  # uploaded from elsewhere: no local content
+        base_dir = _resolved(self.resolver.base_dir)
+        target = _resolved(base_dir / value)
+        if not target.is_relative_to(self.resolver.root):
+            self.error(
+                at,
+                f"layer `{name}`: `{key}` {value} is outside the scanned folder, which is "
+                "never read; scan a folder that holds both",
+            )
+            return None
+        if Path(value).is_absolute():
+            return posixpath.normpath(os.path.relpath(target, base_dir).replace(os.sep, "/"))
+        return value
+
     # --- functions ---------------------------------------------------------------------
 
     def setting(self, fn: dict[str, Any], pointer: str, *names: str) -> tuple[Any, str]:
@@ -361,7 +434,8 @@ class _Builder:
         timeout, _ = self.setting(fn, pointer, "timeout")
         kms, _ = self.setting(fn, pointer, "kmsKeyArn", "awsKmsKeyArn")
         architecture, _ = self.setting(fn, pointer, "architecture")
-        layers = fn["layers"] if "layers" in fn else self.provider.get("layers")
+        # `layers:` left empty is null, and Serverless then uses the provider's; `[]` is not.
+        layers = fn["layers"] if fn.get("layers") is not None else self.provider.get("layers")
         vpc = fn["vpc"] if "vpc" in fn else self.provider.get("vpc")
         image = fn.get("image")
         artifact = _dig(fn, "package", "artifact") or _dig(self.config, "package", "artifact")
@@ -652,6 +726,7 @@ class _Builder:
         permissions: list[Permission] = []
         values: list[TemplateValue] = []
         suppressions: list[Suppression] = []
+        layers: list[Layer] = []
         for application in applications:
             for function in application.functions:
                 key = stubs.get(function.origin.resource)
@@ -680,6 +755,7 @@ class _Builder:
             )
             values.extend(application.values)
             suppressions.extend(application.suppressions)
+            layers.extend(application.layers)
         result.application = Application(
             origin=self.origin(self.display.name, "serverless", "/resources"),
             functions=tuple(functions),
@@ -688,6 +764,7 @@ class _Builder:
             buckets=tuple(buckets),
             values=tuple(values),
             suppressions=tuple(suppressions),
+            layers=tuple(layers),
         )
         return result
 
@@ -1298,6 +1375,19 @@ def _normalized(name: str) -> str:
 
 def _role_id(key: str) -> str:
     return f"{_normalized(key)}IamRoleLambdaExecution"
+
+
+def _layer_id(name: str) -> str:
+    """The logical ID Serverless gives layer `name`'s `AWS::Lambda::LayerVersion`."""
+    return f"{_normalized(name)}LambdaLayer"
+
+
+def _resolved(path: Path) -> Path:
+    """The real path; the absolute one when it cannot be resolved (a link loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path.absolute()
 
 
 def _alphanumeric(name: str) -> str:

@@ -17,7 +17,9 @@ inside policy JSON it is written `${expression}`, as Terraform does.
 
 References between resources (`aws_iam_role.lambda.arn`) link the model: function ->
 role -> every policy attached to it; triggers, URLs, permissions and notifications ->
-function. Resource names are Terraform addresses as the user wrote them
+function; a function's `layers` -> the `aws_lambda_layer_version`s it uses, whose local
+content (`filename`, or an `archive_file`'s `source_dir`) is where their dependencies
+are. Resource names are Terraform addresses as the user wrote them
 (`aws_lambda_function.orders`, `module.api.aws_lambda_function.this`).
 """
 
@@ -57,6 +59,7 @@ from lambdashield.model import (
     Grant,
     GrantSource,
     Item,
+    Layer,
     LineLookup,
     Origin,
     Permission,
@@ -95,6 +98,7 @@ _ID_ATTRIBUTE = {
     "aws_sns_topic": "name",
 }
 _KNOWN_ATTRIBUTES = frozenset({"name", "function_name", "bucket", "http_method", "path_part"})
+_LAYER = "aws_lambda_layer_version"
 
 
 def _managed_policy(arn: str, origin: Origin) -> PolicyDocument | None:
@@ -1221,11 +1225,33 @@ class _Linker:
             ),
             tracing=next((_as_string(b.get("mode")) for b in view.blocks("tracing_config")), None),
             kms_key=_as_string(view.get("kms_key_arn")),
-            layers=_strings(view.get("layers")),
+            layers=self.layer_references(view.get("layers")),
             vpc=vpc,
             architectures=_strings(view.get("architectures")),
             role=role,
             triggers=tuple(triggers),
+        )
+
+    def layer_references(self, value: Any) -> tuple[str, ...]:
+        """Each layer as written, except that a reference to a layer of this configuration
+        is its absolute address (`module.api.aws_lambda_layer_version.deps.arn`): inside a
+        module, the reference as written names the layer relative to that module."""
+        found: list[str] = []
+        for item in value if isinstance(value, list) else [value]:
+            view = self.views.get(item.address) if isinstance(item, _Attr) else None
+            if isinstance(item, _Attr) and view is not None and view.type == _LAYER:
+                found.append(f"{item.address}.{item.attr}")
+            else:
+                found.extend(_strings(item))
+        return tuple(found)
+
+    def layers(self, content: Callable[[_View], str | None]) -> tuple[Layer, ...]:
+        return tuple(
+            Layer(
+                Origin(view.path, view.address, "layer", view.pointer, view.lines),
+                content_uri=content(view),
+            )
+            for view in sorted(self.by_type[_LAYER], key=lambda v: v.address)
         )
 
     def permissions(self) -> list[Permission]:
@@ -1629,17 +1655,46 @@ def load_terraform(
 
     linker = _Linker(views, data_policy)
 
-    def code_uri(view: _View) -> str:
+    def local_code(view: _View) -> tuple[str, _View, str] | None:
+        """The local folder or zip a function or layer is built from (relative to the root
+        module's folder), with the view and attribute that write it."""
+        holder, key = view, "filename"
         value = view.get("filename")
         if isinstance(value, _Attr) and ".archive_file." in f".{value.address}":
             archive = views.get(value.address)
             if archive is not None:
-                value = archive.get("source_dir") or archive.get("source_file")
+                holder = archive
+                key = "source_dir" if archive.get("source_dir") else "source_file"
+                value = archive.get(key)
         if isinstance(value, str) and "://" not in value and not value.startswith("/"):
-            return posixpath.normpath(value)
-        return ""
+            return posixpath.normpath(value), holder, key
+        return None
+
+    def code_uri(view: _View) -> str:
+        found = local_code(view)
+        return found[0] if found else ""
+
+    def layer_content(view: _View) -> str | None:
+        found = local_code(view)
+        if found is None:
+            return None
+        path, holder, key = found
+        target = _resolved(folder / path)
+        root = loader.real_root
+        if target is None or (target != root and root not in target.parents):
+            loader.errors.append(
+                ScanError(
+                    holder.path,
+                    f"layer `{view.address}`: `{key}` {path} is outside the scanned root, "
+                    "which is never read; scan a folder that holds both",
+                    holder.lines(holder.at(key))[0],
+                )
+            )
+            return None
+        return path
 
     linked = linker.link(code_uri)
+    layers = linker.layers(layer_content)
     origin = Origin(display, display.name or display.as_posix(), "terraform")
     values = _variable_values(loader, origin) + linker.stage_values(origin)
     application = Application(
@@ -1650,6 +1705,7 @@ def load_terraform(
         buckets=linked["buckets"],
         values=tuple(values),
         suppressions=tuple(sorted(set(loader.suppressions), key=lambda s: (s.path, s.line))),
+        layers=layers,
     )
     errors = sorted(set(loader.errors), key=lambda e: (e.path, e.line or 0, e.message))
     return application, errors
