@@ -925,7 +925,13 @@ def test_local_modules_inside_the_root() -> None:
             PurePosixPath("tf/modules/app/main.tf"),
             "module source '../../../outside-the-root' is outside the scanned root",
             line(main, 'source = "../../../outside-the-root"'),
-        )
+        ),
+        ScanError(
+            PurePosixPath("tf/modules/app/main.tf"),
+            "file('/etc/lambdashield-never-read.json') reads a file outside the scanned root, "
+            "which is never read; scan a folder that holds both",
+            line(main, 'policy = file("/etc/lambdashield-never-read.json")'),
+        ),
     ]
 
 
@@ -978,11 +984,18 @@ resource "aws_lambda_function" "fn" {
     app, errors = load_terraform(
         tmp_path, PurePosixPath("t"), [tmp_path / "main.tf"], max_bytes=BIG
     )
-    # The cycle is invalid Terraform: one located error, and the rest still loads.
+    # The cycle is invalid Terraform, and the file outside the root cannot be seen: each a
+    # located error, and the rest still loads.
     assert errors == [
         ScanError(
             PurePosixPath("t/main.tf"), "circular reference: local value `a` depends on itself", 4
-        )
+        ),
+        ScanError(
+            PurePosixPath("t/main.tf"),
+            "file('../../secret.txt') reads a file outside the scanned root, which is never "
+            "read; scan a folder that holds both",
+            15,
+        ),
     ]
     [fn] = app.functions
     assert fn.runtime == Unresolved("var.runtime", "variable has no default")

@@ -69,6 +69,9 @@ class Call:
     text: str
     expand: bool = False
     """The last argument is followed by `...`."""
+    path: PurePosixPath | None = None
+    line: int | None = None
+    """Where the call is written, for errors about what it asks (`file()` outside the root)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,7 @@ def parse_hcl(text: str, path: PurePosixPath) -> HclFile:
     root = tree.root_node
     if root.has_error:
         raise _syntax_error(root, source)
-    converter = _Converter(source)
+    converter = _Converter(source, path)
     body = Block("", (), "", 1)
     try:
         for child in root.children:
@@ -222,8 +225,9 @@ def _literal_text(raw: str, *, quoted: bool) -> str:
 
 
 class _Converter:
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, path: PurePosixPath) -> None:
         self.source = source
+        self.path = path
         self.spans: dict[str, tuple[int, int]] = {}
         self.embedded: dict[str, tuple[str, int]] = {}
 
@@ -423,7 +427,7 @@ class _Converter:
                 else:
                     at = f"{pointer}/{name}()/{i}"
                 args.append(self.expr(arg, at, depth + 1))
-        return Call(name, tuple(args), self.text(node), expand)
+        return Call(name, tuple(args), self.text(node), expand, self.path, node.start_point[0] + 1)
 
     def template(self, node: Node, pointer: str) -> Any:
         if node.type == "quoted_template":

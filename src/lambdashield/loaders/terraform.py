@@ -661,6 +661,16 @@ class _HclLoader:
         if target is None:
             return Unresolved(node.text, "not a usable path")
         if target != self.real_root and self.real_root not in target.parents:
+            if node.path is not None:
+                # As for a module source: the scan cannot see what the file would give.
+                self.errors.append(
+                    ScanError(
+                        node.path,
+                        f"{node.name}({given!r}) reads a file outside the scanned root, which "
+                        "is never read; scan a folder that holds both",
+                        node.line,
+                    )
+                )
             return Unresolved(node.text, "file outside the scanned root is never read")
         try:
             if not target.is_file() or target.stat().st_size > self.max_bytes:
