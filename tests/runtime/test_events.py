@@ -183,6 +183,28 @@ def test_batch_view(shared_dir: Path) -> None:
     assert view.batch_item_failures() == {"batchItemFailures": []}
 
 
+def test_firehose_sets_a_failing_record_aside(shared_dir: Path) -> None:
+    data = event(shared_dir, "powertools-python/kinesisFirehosePutEvent.json")
+    data["records"][0]["data"] = "SGVsbG8=!"
+    view = validate(data)
+    assert isinstance(view, BatchEvent)
+    assert [(item.index, item.item_id, item.body) for item in view.records] == [
+        (1, "record2", b'{"Hello": "World"}')
+    ]
+    assert [(item.index, item.item_id, item.rule, item.path) for item in view.rejected] == [
+        (0, "record1", "body_encoding", "/records/0/data")
+    ]
+
+
+def test_firehose_record_without_an_id_rejects_the_event(shared_dir: Path) -> None:
+    data = event(shared_dir, "powertools-python/kinesisFirehosePutEvent.json")
+    data["records"][0]["data"] = "SGVsbG8=!"
+    del data["records"][1]["recordId"]
+    with pytest.raises(EventValidationError) as caught:
+        validate(data)
+    assert (caught.value.rule, caught.value.path) == ("missing_field", "/records/1/recordId")
+
+
 def test_sources_allow_list(shared_dir: Path) -> None:
     raw = event(shared_dir, "powertools-python/sqsEvent.json")
     assert validate(raw, sources={"sqs"}).source == "sqs"

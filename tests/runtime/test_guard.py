@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import importlib
@@ -506,3 +507,432 @@ def test_the_guard_never_changes_the_event(shared_dir: Path) -> None:
         with contextlib.suppress(HandlerError):
             run_guarded(failing_handler, event, Context(), audit=None)
         assert event == before, name
+
+
+# Firehose transformations ----------------------------------------------------------------
+
+FIREHOSE_CWL = "sam-cli/kinesis__KinesisFirehoseCloudwatchLogsProcessor.json"
+UNREADABLE = "lambdashield.runtime.guard.UnreadableAnswerError"
+
+
+def firehose_three(shared_dir: Path) -> dict[str, Any]:
+    """A genuine transformation event cut to its first three records (distinct recordIds)."""
+    event: dict[str, Any] = load(shared_dir, FIREHOSE_CWL)
+    event["records"] = event["records"][:3]
+    return event
+
+
+def record_ids(event: dict[str, Any]) -> list[str]:
+    return [item["recordId"] for item in event["records"]]
+
+
+def failed_entry(event: dict[str, Any], index: int, data: str | None = None) -> dict[str, object]:
+    item = event["records"][index]
+    return {
+        "recordId": item["recordId"],
+        "result": "ProcessingFailed",
+        "data": item["data"] if data is None else data,
+    }
+
+
+def ok_entries(view: BatchEvent, context: object) -> dict[str, object]:
+    """Answers every record it got `Ok`, its payload unchanged."""
+    return {
+        "records": [
+            {"recordId": item.item_id, "result": "Ok", "data": item.raw["data"]}
+            for item in view.records
+        ]
+    }
+
+
+def ok_entry(event: dict[str, Any], index: int) -> dict[str, object]:
+    item = event["records"][index]
+    return {"recordId": item["recordId"], "result": "Ok", "data": item["data"]}
+
+
+# One bad record in the middle: (how it is spoiled, the data the answer hands back, options).
+BAD_FIREHOSE_RECORDS: dict[str, tuple[object, str | None, dict[str, Any]]] = {
+    "not-base64": ("bm90IGJhc2U2NA=!", None, {}),
+    "too-large": (base64.b64encode(b"x" * 2048).decode(), None, {"max_record_bytes": 1024}),
+    "not-json": (base64.b64encode(b"{not json").decode(), None, {"json_body": True}),
+    "schema": (
+        base64.b64encode(b'{"id": "seven"}').decode(),
+        None,
+        {"body_schema": {"type": "object", "properties": {"id": {"type": "integer"}}}},
+    ),
+    "data-not-a-string": (["SGVsbG8="], "", {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FIREHOSE_RECORDS))
+def test_firehose_bad_record_is_processing_failed_and_withheld(shared_dir: Path, case: str) -> None:
+    spoiled, returned, options = BAD_FIREHOSE_RECORDS[case]
+    event = firehose_three(shared_dir)
+    if case in ("not-json", "schema"):
+        # The genuine payloads are gzip, so the others get JSON that passes.
+        for item in event["records"]:
+            item["data"] = base64.b64encode(b'{"id": 7}').decode()
+    event["records"][1]["data"] = spoiled
+    ids = record_ids(event)
+    seen: list[BatchEvent] = []
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        seen.append(view)
+        return ok_entries(view, context)
+
+    answer, audit = audited(handler, event, batch=BatchOptions(**options))
+    assert [item.item_id for item in seen[0].records] == [ids[0], ids[2]]
+    assert answer == {
+        "records": [
+            ok_entry(event, 0),
+            failed_entry(event, 1, returned),
+            ok_entry(event, 2),
+        ]
+    }
+    assert audit["outcome"] == "partial"
+    assert (audit["records"], audit["rejected_records"], audit["failed_records"]) == (3, 1, 1)
+
+
+def test_firehose_handler_gets_decoded_payloads(shared_dir: Path) -> None:
+    event = load(shared_dir, "powertools-python/kinesisFirehosePutEvent.json")
+    bodies: list[object] = []
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        bodies.extend(item.body for item in view.records)
+        return ok_entries(view, context)
+
+    answer, audit = audited(handler, event)
+    assert bodies == [b"Hello World", b'{"Hello": "World"}']
+    assert answer == {"records": [ok_entry(event, 0), ok_entry(event, 1)]}
+    assert audit["outcome"] == "ok"
+    assert (audit["records"], audit["rejected_records"], audit["failed_records"]) == (2, 0, 0)
+
+
+def test_firehose_all_records_bad_skips_the_handler(shared_dir: Path) -> None:
+    event = firehose_three(shared_dir)
+    for item in event["records"]:
+        item["data"] = f"{SECRET}!"
+    calls: list[object] = []
+
+    answer, audit = audited(lambda view, context: calls.append(view), event)
+    assert calls == []
+    assert answer == {"records": [failed_entry(event, index) for index in range(3)]}
+    assert audit["outcome"] == "partial"
+    assert (audit["records"], audit["rejected_records"], audit["failed_records"]) == (3, 3, 3)
+
+
+def test_firehose_handler_results_are_merged_in_input_order(shared_dir: Path) -> None:
+    event = firehose_three(shared_dir)
+    event["records"].append(copy.deepcopy(event["records"][0]))
+    event["records"][3]["recordId"] = "49578734086442259037497492980623860617859017621603614722"
+    event["records"][0]["data"] = "%%%"
+    ids = record_ids(event)
+    transformed = base64.b64encode(b"transformed\n").decode()
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        # Answered out of order, with every result Firehose knows.
+        return {
+            "records": [
+                {"recordId": ids[3], "result": "ProcessingFailed", "data": ""},
+                {"recordId": ids[1], "result": "Dropped", "data": ""},
+                {"recordId": ids[2], "result": "Ok", "data": transformed},
+            ]
+        }
+
+    answer, audit = audited(handler, event)
+    assert answer == {
+        "records": [
+            {"recordId": ids[0], "result": "ProcessingFailed", "data": "%%%"},
+            {"recordId": ids[1], "result": "Dropped", "data": ""},
+            {"recordId": ids[2], "result": "Ok", "data": transformed},
+            {"recordId": ids[3], "result": "ProcessingFailed", "data": ""},
+        ]
+    }
+    assert audit["outcome"] == "partial"
+    assert (audit["records"], audit["rejected_records"], audit["failed_records"]) == (4, 1, 2)
+
+
+def test_firehose_handler_answer_is_not_changed(shared_dir: Path) -> None:
+    event = firehose_three(shared_dir)
+    event["records"][1]["data"] = "%%%"
+    returned: list[tuple[dict[str, object], dict[str, object]]] = []
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        answer = ok_entries(view, context)
+        answer["note"] = "not for Firehose"
+        returned.append((answer, copy.deepcopy(answer)))
+        return answer
+
+    merged, _ = audited(handler, event)
+    answer, before = returned[0]
+    assert answer == before
+    assert merged is not answer
+    # Firehose reads `records` only; the guard's answer carries nothing else.
+    assert merged == {"records": [ok_entry(event, 0), failed_entry(event, 1), ok_entry(event, 2)]}
+
+
+def test_firehose_repeated_record_ids_are_matched_in_order(shared_dir: Path) -> None:
+    # SAM's sample carries one recordId twice; Firehose itself never does.
+    event = load(shared_dir, "sam-cli/kinesis__KinesisFirehoseSyslog.json")
+    event["records"][1]["data"] = base64.b64encode(b"second").decode()
+    both_ids = record_ids(event)
+    assert both_ids[0] == both_ids[1]
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        return {
+            "records": [
+                {"recordId": item.item_id, "result": "Ok", "data": f"{index}"}
+                for index, item in enumerate(view.records)
+            ]
+        }
+
+    answer, _ = audited(handler, event)
+    assert answer == {
+        "records": [
+            {"recordId": both_ids[0], "result": "Ok", "data": "0"},
+            {"recordId": both_ids[1], "result": "Ok", "data": "1"},
+        ]
+    }
+
+
+# What the handler of `firehose_three` with record 1 spoiled might return (it got 0 and 2).
+MALFORMED_FIREHOSE_ANSWERS: dict[str, Any] = {
+    "none": lambda ids: None,
+    "a-list": lambda ids: [{"recordId": ids[0], "result": "Ok", "data": ""}],
+    "batch-item-failures": lambda ids: {"batchItemFailures": []},
+    "records-not-a-list": lambda ids: {"records": {"recordId": ids[0]}},
+    "entry-not-an-object": lambda ids: {"records": [ids[0], ids[2]]},
+    "record-id-not-a-string": lambda ids: {
+        "records": [{"recordId": 0, "result": "Ok"}, {"recordId": ids[2], "result": "Ok"}]
+    },
+    "misses-a-record": lambda ids: {"records": [{"recordId": ids[0], "result": "Ok"}]},
+    "names-the-withheld-record": lambda ids: {
+        "records": [
+            {"recordId": ids[0], "result": "Ok"},
+            {"recordId": ids[1], "result": "Ok"},
+            {"recordId": ids[2], "result": "Ok"},
+        ]
+    },
+    "names-an-unknown-record": lambda ids: {
+        "records": [{"recordId": ids[0], "result": "Ok"}, {"recordId": "other", "result": "Ok"}]
+    },
+    "repeats-a-record": lambda ids: {
+        "records": [{"recordId": ids[0], "result": "Ok"}, {"recordId": ids[0], "result": "Ok"}]
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_FIREHOSE_ANSWERS))
+def test_firehose_unreadable_answer_fails_the_invocation(shared_dir: Path, case: str) -> None:
+    event = firehose_three(shared_dir)
+    event["records"][1]["data"] = "%%%"
+    ids = record_ids(event)
+    audit: list[dict[str, object]] = []
+
+    def handler(view: BatchEvent, context: object) -> object:
+        return MALFORMED_FIREHOSE_ANSWERS[case](ids)
+
+    with pytest.raises(HandlerError) as caught:
+        run_guarded(handler, event, Context(), audit=audit.append)
+    assert caught.value.correlation_id == Context.aws_request_id
+    assert caught.value.__suppress_context__
+    assert len(audit) == 1
+    assert audit[0]["outcome"] == "error"
+    assert audit[0]["error"] == UNREADABLE
+    assert audit[0]["traceback"] == []
+    assert audit[0]["correlation_id"] == Context.aws_request_id
+    assert (audit[0]["records"], audit[0]["rejected_records"], audit[0]["failed_records"]) == (
+        3,
+        1,
+        3,
+    )
+
+
+def test_firehose_raising_handler_fails_the_invocation(shared_dir: Path) -> None:
+    event = firehose_three(shared_dir)
+    audit: list[dict[str, object]] = []
+    with pytest.raises(HandlerError) as caught:
+        run_guarded(failing_handler, event, Context(), audit=audit.append)
+    assert caught.value.correlation_id == Context.aws_request_id
+    assert SECRET not in str(caught.value)
+    assert audit[0]["outcome"] == "error"
+    assert audit[0]["error"] == "builtins.RuntimeError"
+    assert (audit[0]["records"], audit[0]["rejected_records"], audit[0]["failed_records"]) == (
+        3,
+        0,
+        3,
+    )
+    assert SECRET not in json.dumps(audit)
+
+
+def test_firehose_validation_error_from_the_handler_rejects_the_event(
+    shared_dir: Path,
+) -> None:
+    event = firehose_three(shared_dir)
+
+    def handler(view: BatchEvent, context: object) -> object:
+        raise EventValidationError("schema_mismatch", "/records/0/data")
+
+    audit: list[dict[str, object]] = []
+    with pytest.raises(EventValidationError) as caught:
+        run_guarded(handler, event, Context(), audit=audit.append)
+    assert (caught.value.rule, caught.value.path) == ("schema_mismatch", "/records/0/data")
+    assert (audit[0]["outcome"], audit[0]["rule"]) == ("rejected", "schema_mismatch")
+
+
+def drop_key(key: str) -> Any:
+    return lambda event: event.pop(key)
+
+
+def put_value(key: str, value: object) -> Any:
+    return lambda event: event.__setitem__(key, value)
+
+
+def put_record(index: int, value: object) -> Any:
+    return lambda event: event["records"].__setitem__(index, value)
+
+
+def put_record_id(index: int, value: object) -> Any:
+    return lambda event: event["records"][index].__setitem__("recordId", value)
+
+
+def drop_record_id(index: int) -> Any:
+    return lambda event: event["records"][index].pop("recordId")
+
+
+# How the envelope is broken, the rule, the pointer, and the guard's options. Without
+# `invocationId` the event is not recognised as Firehose at all, so `sources` refuses it.
+FIREHOSE_ENVELOPE_ERRORS: dict[str, tuple[Any, str, str, dict[str, Any]]] = {
+    "no-invocation-id": (
+        drop_key("invocationId"),
+        "source_not_allowed",
+        "",
+        {"sources": {"kinesis_firehose"}},
+    ),
+    "invocation-id-not-a-string": (
+        put_value("invocationId", 42),
+        "wrong_type",
+        "/invocationId",
+        {},
+    ),
+    "records-not-a-list": (
+        put_value("records", {"recordId": "x"}),
+        "wrong_type",
+        "/records",
+        {},
+    ),
+    "record-not-an-object": (put_record(2, "record"), "wrong_type", "/records/2", {}),
+    "record-id-missing": (drop_record_id(2), "missing_field", "/records/2/recordId", {}),
+    "record-id-not-a-string": (put_record_id(1, 42), "wrong_type", "/records/1/recordId", {}),
+    "too-many-records": (
+        lambda event: None,
+        "too_many_records",
+        "/records",
+        {"batch": BatchOptions(max_records=2)},
+    ),
+    "stream-not-allowed": (
+        lambda event: None,
+        "source_arn_not_allowed",
+        "/deliveryStreamArn",
+        {
+            "batch": BatchOptions(
+                source_arns={"arn:aws:firehose:us-east-1:123456789012:deliverystream/other"}
+            )
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FIREHOSE_ENVELOPE_ERRORS))
+def test_firehose_envelope_errors_reject_the_whole_event(shared_dir: Path, case: str) -> None:
+    spoil, rule, path, options = FIREHOSE_ENVELOPE_ERRORS[case]
+    event = firehose_three(shared_dir)
+    event["records"][0]["data"] = "%%%"  # a bad record as well: the envelope still wins
+    spoil(event)
+    calls: list[object] = []
+    audit: list[dict[str, object]] = []
+    with pytest.raises(EventValidationError) as caught:
+        run_guarded(
+            lambda view, context: calls.append(view),
+            event,
+            Context(),
+            audit=audit.append,
+            **options,
+        )
+    source = "unknown" if case == "no-invocation-id" else "kinesis_firehose"
+    assert (caught.value.rule, caught.value.path, caught.value.source) == (rule, path, source)
+    assert calls == []
+    assert (audit[0]["outcome"], audit[0]["rule"], audit[0]["path"]) == ("rejected", rule, path)
+
+
+def test_firehose_audit_line_carries_counts_and_no_record_data(
+    shared_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = firehose_three(shared_dir)
+    event["records"][1]["data"] = base64.b64encode(SECRET.encode()).decode() + "!"
+    handler = guard()(ok_entries)
+    handler(event, Context())
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert set(line) == {
+        "timestamp",
+        "level",
+        "type",
+        "function",
+        "request_id",
+        "source",
+        "outcome",
+        "duration_ms",
+        "remaining_time_ms",
+        "cold_start",
+        "log_group",
+        "records",
+        "rejected_records",
+        "failed_records",
+    }
+    assert (line["source"], line["outcome"]) == ("kinesis_firehose", "partial")
+    assert (line["records"], line["rejected_records"], line["failed_records"]) == (3, 1, 1)
+    for item in event["records"]:
+        assert item["recordId"] not in lines[0]
+        assert item["data"] not in lines[0]
+
+
+def test_firehose_without_records_answers_none(shared_dir: Path) -> None:
+    event = firehose_three(shared_dir)
+    event["records"] = []
+    calls: list[object] = []
+    answer, audit = audited(lambda view, context: calls.append(view), event)
+    assert calls == []
+    assert answer == {"records": []}
+    assert (audit["outcome"], audit["records"], audit["failed_records"]) == ("ok", 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "pointer"),
+    [
+        ("sam-cli/kinesis__KinesisAnalytics.json", "/records/0/data"),
+        ("powertools-python/kafkaEventMsk.json", "/records/mytopic-0/0/value"),
+        ("powertools-python/activeMQEvent.json", "/messages/0/data"),
+    ],
+)
+def test_other_envelopes_still_reject_the_event_for_one_record(
+    shared_dir: Path, name: str, pointer: str
+) -> None:
+    event = load(shared_dir, name)
+    node = event
+    *parents, last = pointer.strip("/").split("/")
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[last] = "%%%"
+    calls: list[object] = []
+    with pytest.raises(EventValidationError) as caught:
+        run_guarded(
+            lambda view, context: calls.append(view),
+            event,
+            Context(),
+            audit=None,
+            batch=BatchOptions(json_body=True),
+        )
+    assert (caught.value.rule, caught.value.path) == ("body_encoding", pointer)
+    assert calls == []

@@ -493,6 +493,18 @@ BATCH_MUTATIONS = [
         {"batch": BatchOptions(max_record_bytes=1024)},
     ),
     Mutation(
+        "firehose-not-base64",
+        "powertools-python/kinesisFirehosePutEvent.json",
+        put("/records/1/data", f"{CANARY}!"),
+        "body_encoding",
+    ),
+    Mutation(
+        "firehose-data-wrong-type",
+        "powertools-python/kinesisFirehosePutEvent.json",
+        put("/records/0/data", {"a": CANARY}),
+        "wrong_type",
+    ),
+    Mutation(
         "firehose-missing-record-id",
         "powertools-python/kinesisFirehosePutEvent.json",
         drop("/records/1/recordId"),

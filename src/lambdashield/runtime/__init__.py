@@ -7,7 +7,8 @@ guard. Optional pieces load on first use (`fastjsonschema` for JSON Schema valid
 - `validate(event, sources=..., http=..., s3=..., batch=...)`: the typed read-only view, or
   `EventValidationError` with `.rule`, `.path` and `.source`.
 - `@guard(...)` / `run_guarded(handler, event, context, ...)`: validation, safe responses,
-  security headers, partial batch failures and one redacted audit line per invocation.
+  security headers, partial batch failures (per-record results for Firehose) and one
+  redacted audit line per invocation.
 - `AuditLogger`, `Redactor`, `redact_logging()`: structured logs that never carry secrets.
 - `encrypt_fields` / `decrypt_fields` with AES-GCM, Fernet or KMS envelope keys
   (`cryptography` and `boto3` load on first use).

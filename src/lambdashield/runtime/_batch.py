@@ -1,9 +1,12 @@
 """Validation of queues and streams, record by record.
 
-SQS, Kinesis and DynamoDB streams support partial batch responses, so a record that fails is
-set aside (`BatchEvent.rejected`) and the others go on. SNS and the poller envelopes
-(Firehose, Kinesis Analytics, Kafka, Amazon MQ) have no such response, so the first failing
-record rejects the event.
+SQS, Kinesis and DynamoDB streams support partial batch responses, and a Firehose
+transformation answers every `recordId` with its own result, so in those a record that fails
+is set aside (`BatchEvent.rejected`) and the others go on. SNS and the other poller envelopes
+(Kinesis Analytics, Kafka, Amazon MQ) have no such response, so the first failing record
+rejects the event. So does a Firehose envelope whose records cannot each be named (a record
+that is not an object, a `recordId` missing or not a string): no answer could name them, and
+one that misses a `recordId` fails the whole batch at Firehose anyway.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENVELOPE_SOURCES",
+    "FIREHOSE",
     "PARTIAL_SOURCES",
     "RECORD_SOURCES",
     "item_id",
@@ -45,6 +49,9 @@ __all__ = [
 
 PARTIAL_SOURCES = frozenset({"sqs", "kinesis_stream", "dynamodb_stream"})
 """Sources whose response can name failed records (`batchItemFailures`)."""
+
+FIREHOSE = "kinesis_firehose"
+"""Firehose transformations answer `{"records": [...]}` with a result per `recordId`."""
 
 
 def validate_records(
@@ -196,12 +203,15 @@ RECORD_SOURCES = frozenset(_RECORD_CHECKS)
 
 
 def validate_envelope(source: str, event: dict[str, object], batch: BatchOptions) -> BatchEvent:
-    """Firehose, Kinesis Analytics, Kafka and MQ: the envelope, then every record."""
+    """Firehose, Kinesis Analytics, Kafka and MQ: the envelope, then every record (Firehose
+    sets a failing record aside, the others reject the event)."""
     arn_key, records_at, entries = _ENVELOPES[source](event)
     arn = opt_str(event, arn_key, f"/{arn_key}")
     _check_arn(arn, batch, f"/{arn_key}")
     if len(entries) > batch.max_records:
         raise EventValidationError("too_many_records", records_at)
+    if source == FIREHOSE:
+        return _firehose_records(event, entries, arn, batch)
     checked = tuple(
         _envelope_record(index, entry, arn, batch) for index, entry in enumerate(entries)
     )
@@ -222,6 +232,44 @@ def _envelope_record(
         raise EventValidationError("record_too_large", f"{at}/{data_key}")
     value = _base64_json(data, batch, f"{at}/{data_key}")
     return BatchRecord(index, item, arn, data, value, record, f"{at}/{data_key}")
+
+
+def _firehose_records(
+    event: dict[str, object], entries: list[_Entry], arn: str | None, batch: BatchOptions
+) -> BatchEvent:
+    """Every record named first, so that a nameless one rejects the event wherever it sits;
+    then each record on its own."""
+    named: list[tuple[dict[str, object], str, str]] = []
+    for record, _, at, _ in entries:
+        if not isinstance(record, dict):
+            raise EventValidationError("wrong_type", at)
+        named.append((record, req_str(record, "recordId", f"{at}/recordId"), at))
+    good: list[BatchRecord] = []
+    rejected: list[RejectedRecord] = []
+    for index, (record, item, at) in enumerate(named):
+        try:
+            checked = _firehose_record(index, item, record, at, arn, batch)
+        except EventValidationError as error:
+            rejected.append(RejectedRecord(index, item, error))
+            continue
+        good.append(checked)
+    return BatchEvent(FIREHOSE, event, tuple(good), tuple(rejected))
+
+
+def _firehose_record(
+    index: int, item: str, record: dict[str, object], at: str, arn: str | None, batch: BatchOptions
+) -> BatchRecord:
+    """Decoded now rather than on first read: a transformation reads every payload anyway,
+    and one that does not decode must be answered `ProcessingFailed` before the handler
+    runs, not fail the invocation halfway through the batch."""
+    data = opt_str(record, "data", f"{at}/data")
+    if data is None:
+        return BatchRecord(index, item, arn, None, None, record)
+    if base64_size(data) > batch.max_record_bytes:
+        raise EventValidationError("record_too_large", f"{at}/data")
+    payload = decode_base64(data, f"{at}/data")
+    value = _payload_json(payload, batch, f"{at}/data")
+    return BatchRecord(index, item, arn, payload, value, record)
 
 
 def _firehose(event: dict[str, object]) -> _Envelope:

@@ -13,12 +13,15 @@ from .exceptions import EventValidationError, HandlerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
+
+    from .views import BatchEvent
 
 __all__ = [
     "AUTHORIZER_SOURCES",
     "DEFAULT_SECURITY_HEADERS",
     "failed",
+    "firehose_records",
     "rejected",
     "secured",
 ]
@@ -81,6 +84,28 @@ def failed(
         body = {"message": "Internal server error", "correlation_id": correlation_id}
         return _http(source, event, 500, body, headers)
     raise HandlerError(correlation_id) from None
+
+
+def firehose_records(view: BatchEvent, handled: Sequence[object]) -> dict[str, object]:
+    """The Firehose answer: one entry per input record, in input order. `handled` holds the
+    handler's entries for `view.records`, in that order; each record the guard withheld is
+    `ProcessingFailed` with its data handed back as it came, since Firehose requires `data`
+    on every entry and writes failed records to its `processing-failed` S3 prefix (data that
+    is not a string is not handed back: an empty payload takes its place)."""
+    entries: list[object] = [None] * (len(view.records) + len(view.rejected))
+    for item, entry in zip(view.records, handled, strict=True):
+        entries[item.index] = entry
+    records = view.raw.get("records")
+    for rejected_record in view.rejected:
+        index = rejected_record.index
+        found = records[index] if isinstance(records, list) else None
+        data = found.get("data") if isinstance(found, dict) else None
+        entries[index] = {
+            "recordId": rejected_record.item_id,
+            "result": "ProcessingFailed",
+            "data": data if isinstance(data, str) else "",
+        }
+    return {"records": entries}
 
 
 def _every_record(source: str, event: object) -> dict[str, object] | None:

@@ -11,14 +11,20 @@ def handler(request, context):
 The handler receives the typed view (`HttpRequest`, `S3Event`, `BatchEvent`, `EventView`),
 never an event that failed validation. What the caller gets back:
 
-| situation | HTTP | authorizers | SQS, Kinesis, DynamoDB | others |
-|---|---|---|---|---|
-| event rejected | 400 + request id | Deny | `batchItemFailures` | `EventValidationError` |
-| handler raised | 500 + correlation id | Deny | its records failed | `HandlerError` |
-| handler returned | + security headers | unchanged | merged failures | unchanged |
+| situation | HTTP | authorizers | SQS, Kinesis, DynamoDB | Firehose | others |
+|---|---|---|---|---|---|
+| event rejected | 400 + request id | Deny | `batchItemFailures` | raised | raised |
+| record rejected | | | reported failed | `ProcessingFailed` | event rejected |
+| handler raised | 500 + correlation id | Deny | its records failed | `HandlerError` | likewise |
+| handler returned | + security headers | as is | merged failures | merged `records` | as is |
+
+"raised": the `EventValidationError` itself, where no answer can carry it.
 
 For batches, records that fail validation are reported as failed and withheld from the
-handler, which sees only the others and may return its own `batchItemFailures`.
+handler, which sees only the others and may return its own `batchItemFailures` (SQS, Kinesis,
+DynamoDB) or its own `records` (Firehose). A Firehose answer the guard cannot merge (not
+exactly one entry per record the handler got) fails the invocation with `HandlerError`, so
+Firehose retries the batch and never takes a result the handler did not give.
 
 ## The audit record
 
@@ -29,7 +35,8 @@ None turns it off). Keys, all values built by the guard and never taken from the
   (`ok`, `rejected`, `partial`, `error`), `duration_ms`, `cold_start`
 - HTTP: `status`
 - rejected: `rule`, `path`
-- batches: `records`, `rejected_records`, `failed_records`
+- batches (SQS, Kinesis, DynamoDB, Firehose): `records`, `rejected_records`,
+  `failed_records`
 - error: `error` (exception type), `correlation_id`, `traceback` (file, line and function
   of each frame; no source text, no exception message, no local values)
 """
@@ -41,7 +48,7 @@ import sys
 import time
 
 from . import _responses
-from ._batch import PARTIAL_SOURCES
+from ._batch import FIREHOSE, PARTIAL_SOURCES
 from ._http import HTTP_SOURCES
 from .events import detect, validate_detected
 from .exceptions import EventValidationError, RuntimeConfigError
@@ -207,8 +214,11 @@ def _invoke(
         return _reject(source, event, error, config, record)
     except Exception as error:  # a broken option (schema, regex) must not leak a trace
         return _fail(source, event, error, config, record)
-    if isinstance(view, BatchEvent) and source in PARTIAL_SOURCES:
-        return _run_batch(handler, view, context, config, record)
+    if isinstance(view, BatchEvent):
+        if source in PARTIAL_SOURCES:
+            return _run_batch(handler, view, context, config, record)
+        if source == FIREHOSE:
+            return _run_firehose(handler, view, context, config, record)
     try:
         result = handler(view, context)
         if source in HTTP_SOURCES:
@@ -296,6 +306,73 @@ def _reported_failures(result: object) -> tuple[str, ...]:
         found = entry.get("itemIdentifier") if isinstance(entry, dict) else None
         ids.append(found if isinstance(found, str) else "")
     return tuple(ids)
+
+
+class UnreadableAnswerError(Exception):
+    """A Firehose handler's answer that cannot be merged; audited as the handler's error."""
+
+
+def _run_firehose(
+    handler: Handler,
+    view: BatchEvent,
+    context: object,
+    config: _Config,
+    record: dict[str, object],
+) -> object:
+    total = len(view.records) + len(view.rejected)
+    record["records"] = total
+    record["rejected_records"] = len(view.rejected)
+    handled: tuple[object, ...] = ()
+    if view.records:
+        try:
+            result = handler(view, context)
+        except EventValidationError as error:
+            return _reject(FIREHOSE, view.data, error, config, record)
+        except Exception as error:  # Firehose retries the invocation, then fails every record
+            record["failed_records"] = total
+            return _fail(FIREHOSE, view.data, error, config, record)
+        found = _handled_records(result, view)
+        if found is None:
+            record["failed_records"] = total
+            return _fail(FIREHOSE, view.data, UnreadableAnswerError(), config, record)
+        handled = found
+    failed_count = len(view.rejected) + sum(
+        1
+        for entry in handled
+        if isinstance(entry, dict) and entry.get("result") == "ProcessingFailed"
+    )
+    record["failed_records"] = failed_count
+    record["outcome"] = "partial" if failed_count else "ok"
+    return _responses.firehose_records(view, handled)
+
+
+def _handled_records(result: object, view: BatchEvent) -> tuple[object, ...] | None:
+    """The handler's Firehose entries in the order of `view.records`, or None unless its
+    answer holds exactly one entry, an object, per record it got. The guard never makes up
+    a result for a record the handler did not answer: as with an unreadable
+    `batchItemFailures` entry it fails closed, here by failing the invocation.
+
+    Entries are matched by `recordId`, and a repeated id (Firehose sends none, sample events
+    do) by its order among the entries of that id.
+    """
+    if not isinstance(result, dict):
+        return None
+    entries = result.get("records")
+    if not isinstance(entries, list) or len(entries) != len(view.records):
+        return None
+    by_id: dict[str, list[object]] = {}
+    for entry in entries:
+        found = entry.get("recordId") if isinstance(entry, dict) else None
+        if not isinstance(found, str):
+            return None
+        by_id.setdefault(found, []).append(entry)
+    handled: list[object] = []
+    for item in view.records:
+        waiting = by_id.get(item.item_id) if item.item_id is not None else None
+        if not waiting:
+            return None
+        handled.append(waiting.pop(0))
+    return tuple(handled)
 
 
 def _record_error(record: dict[str, object], error: BaseException, correlation_id: str) -> None:

@@ -257,7 +257,8 @@ class BatchOptions(_Frozen):
     - `body_schema`: a JSON Schema for each parsed payload (implies `json_body`).
 
     For SQS, Kinesis and DynamoDB streams a rejected record does not fail the batch: the guard
-    reports it in `batchItemFailures` and hands the handler the records that passed.
+    reports it in `batchItemFailures` and hands the handler the records that passed. Firehose
+    transformations likewise, the rejected record answered `ProcessingFailed`.
     """
 
     __slots__ = (

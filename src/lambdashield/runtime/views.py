@@ -264,10 +264,10 @@ def _flatten(mapping: object, *, lower: bool) -> Mapping[str, str]:
 class BatchRecord:
     """One record of a queue or stream that passed validation.
 
-    `item_id` is what `batchItemFailures` names (SQS message id, Kinesis or DynamoDB
-    sequence number); `body` the payload, as text (SQS, SNS) or as bytes decoded from base64
-    on first access (Kinesis, Firehose, Kafka, MQ); `json` the payload parsed during
-    validation, if it was.
+    `item_id` is what the answer names (SQS message id, Kinesis or DynamoDB sequence number,
+    Firehose `recordId`); `body` the payload, as text (SQS, SNS) or as bytes decoded from
+    base64 on first access (Kinesis, Kafka, MQ) or during validation (Firehose); `json` the
+    payload parsed during validation, if it was.
     """
 
     __slots__ = (
