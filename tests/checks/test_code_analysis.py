@@ -307,6 +307,25 @@ CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         """,
         {("LS-CODE-001", 4), ("LS-CODE-001", 9), ("LS-CODE-001", 12), ("LS-CODE-006", 2)},
     ),
+    "fields set in __init__ are known to the methods": (
+        """
+        import logging, os, subprocess
+        logger = logging.getLogger()
+        class Client:
+            def __init__(self, tool):
+                self.tool = tool
+                self.partner = os.environ["PARTNER_API_TOKEN"]
+                self.table = os.environ["TABLE_NAME"]
+            def run(self, name):
+                logger.info("table %s, token of %d", self.table, len(self.partner))
+                logger.info("calling with %s", self.partner)
+                subprocess.run(f"{self.tool} {name}", shell=True)
+        def handler(event, context):
+            Client("convert").run("in.png")
+            Client(event["tool"]).run("in.png")
+        """,
+        {("LS-LOG-002", 10), ("LS-CODE-001", 11), ("LS-CODE-006", 12)},
+    ),
     "closures, recursion and methods": (
         """
         import os

@@ -27,16 +27,20 @@ JS = PurePosixPath("src/app.js")
 TS = PurePosixPath("src/app.ts")
 
 
-def view_of(source: str, path: PurePosixPath = JS) -> HandlerView:
+def view_of(
+    source: str, path: PurePosixPath = JS, handlers: tuple[str, ...] = ("handler",)
+) -> HandlerView:
     text = textwrap.dedent(source).lstrip("\n")
     tree = parse_javascript(text, path)
     assert not isinstance(tree, ScanError), tree
     language = "typescript" if path.suffix == ".ts" else "javascript"
-    return HandlerView(ParsedSource(SourceFile(path, language, (), ("handler",)), text, tree, ()))
+    return HandlerView(ParsedSource(SourceFile(path, language, (), handlers), text, tree, ()))
 
 
-def fired(source: str, path: PurePosixPath = JS) -> set[tuple[str, int]]:
-    view = view_of(source, path)
+def fired(
+    source: str, path: PurePosixPath = JS, handlers: tuple[str, ...] = ("handler",)
+) -> set[tuple[str, int]]:
+    view = view_of(source, path, handlers)
     found = set()
     for rule in RULES:
         for hit in rule(view):
@@ -46,9 +50,11 @@ def fired(source: str, path: PurePosixPath = JS) -> set[tuple[str, int]]:
     return found
 
 
-def injection(source: str, path: PurePosixPath = JS) -> set[tuple[str, int]]:
+def injection(
+    source: str, path: PurePosixPath = JS, handlers: tuple[str, ...] = ("handler",)
+) -> set[tuple[str, int]]:
     """What fired, without the validation rule most of these handlers trip."""
-    return {hit for hit in fired(source, path) if hit[0] != "LS-CODE-006"}
+    return {hit for hit in fired(source, path, handlers) if hit[0] != "LS-CODE-006"}
 
 
 # --- sinks, each at its line -------------------------------------------------------------
@@ -292,6 +298,58 @@ def test_module_exports_object_and_destructured_parameter() -> None:
     module.exports = { handler: main };
     """
     assert injection(source) == {("LS-CODE-001", 3)}
+
+
+DEFAULT_EXPORTS = {
+    "export default async function handler": (
+        "export default async function handler(event) {\n  cp.exec(event.body);\n}\n"
+    ),
+    "export default async function, anonymous": (
+        "export default async function (event) {\n  cp.exec(event.body);\n}\n"
+    ),
+    "export default async arrow": "export default async (event) => {\n  cp.exec(event.body);\n};\n",
+    "export default of a name": (
+        "async function main(event) {\n  cp.exec(event.body);\n}\nexport default main;\n"
+    ),
+    "export { main as default }": (
+        "const main = async (event) => {\n  cp.exec(event.body);\n};\nexport { main as default };\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(DEFAULT_EXPORTS))
+def test_default_exports_are_the_entry_point_named_default(form: str) -> None:
+    """Lambda looks the handler up by name among the exports, so a default export is the
+    entry point of `Handler: app.default` (and only of it: `app.handler` fails with
+    `Runtime.HandlerNotFound`)."""
+    source = 'const cp = require("child_process");\n' + DEFAULT_EXPORTS[form]
+    assert injection(source, handlers=("default",)) == {("LS-CODE-001", 3)}
+    view = view_of(source, handlers=("default",))
+    assert [entry.name for entry in view.analysis.entries] == ["default"]
+    assert view.analysis.missing == ()
+
+
+def test_a_default_export_is_not_the_handler_the_template_names() -> None:
+    source = """
+    const cp = require("child_process");
+    export const handler = async (event) => ({ statusCode: 200, body: event.body });
+    export default async (event) => {
+      cp.exec(event.body);
+    };
+    """
+    assert injection(source) == set()
+    assert injection(source, handlers=("default",)) == {("LS-CODE-001", 4)}
+
+
+def test_a_typescript_default_export() -> None:
+    source = """
+    import { exec } from "child_process";
+    import type { APIGatewayProxyEvent } from "aws-lambda";
+    export default async function handler(event: APIGatewayProxyEvent): Promise<void> {
+      exec(`echo ${event.body!}`);
+    }
+    """
+    assert fired(source, TS, ("default",)) == {("LS-CODE-001", 4), ("LS-CODE-006", 3)}
 
 
 def test_typescript_types_are_skipped() -> None:
@@ -612,3 +670,250 @@ def test_a_yes_no_answer_about_personal_data_is_not_personal_data() -> None:
         };
         """
     ) == {("LS-CODE-006", 1), ("LS-LOG-003", 4)}
+
+
+# --- what a value's length tells --------------------------------------------------------------
+
+
+def test_a_length_carries_no_secret_or_personal_data() -> None:
+    """`key.length` is JavaScript's `len(key)`: a number, nothing of the key in it."""
+    source = """
+    exports.handler = async (event) => {
+      const apiKey = process.env.STRIPE_API_KEY;
+      const customer = JSON.parse(event.body);
+      console.log("key loaded", apiKey.length, apiKey.length > 0, typeof apiKey);
+      console.log(Boolean(apiKey), `${customer.email.length} characters`);
+      console.log(Buffer.from(apiKey).byteLength);
+      console.log("prefix", apiKey.slice(0, 4), apiKey.substring(0, 4));
+      console.log(apiKey.toString(), "k" + apiKey, `${apiKey}`);
+      console.log(customer.email.trim());
+    };
+    """
+    assert fired(source) == {("LS-CODE-006", 1), ("LS-LOG-002", 7), ("LS-LOG-002", 8)} | {
+        ("LS-LOG-003", 9)
+    }
+
+
+def test_a_length_the_caller_sent_is_still_event_data() -> None:
+    """A parsed body is any object the caller chose: its `length` may be a string."""
+    source = """
+    const cp = require("child_process");
+    exports.handler = async (event) => {
+      const lines = JSON.parse(event.body);
+      cp.exec("tail -n " + lines.length + " /tmp/orders.log");
+      cp.exec(`tail -n ${event.Records.length} /tmp/orders.log`);
+    };
+    """
+    assert injection(source) == {("LS-CODE-001", 4), ("LS-CODE-001", 5)}
+
+
+# --- credentials compared with a literal (LS-SEC-003) ------------------------------------------
+
+
+def test_a_credential_compared_with_a_literal() -> None:
+    source = """
+    exports.handler = async (event, context) => {
+      const apiKey = event.headers["x-api-key"];
+      if (apiKey === "c3VwZXItc2VjcmV0LWtleS0xMjM0") return { statusCode: 200 };
+      if ("Summer-Sale-2024!" !== JSON.parse(event.body).password) return { statusCode: 403 };
+      if (event.headers["x-api-key"] == "YW5vdGhlci1zZWNyZXQta2V5") return { statusCode: 200 };
+      if (context.headers.get("x-api-key") != "dGhpcmQtc2VjcmV0LWtleQ") return { statusCode: 401 };
+      if (apiKey === process.env.API_KEY) return { statusCode: 200 };
+      if (event.headers["content-type"] === "application/x-www-form-urlencoded") return {};
+      if (event.tokenType === "Bearer" || apiKey === "" || apiKey < "c3VwZXItc2VjcmV0") return {};
+      return { statusCode: 401 };
+    };
+    """
+    found = {hit for hit in fired(source) if hit[0] == "LS-SEC-003"}
+    assert found == {("LS-SEC-003", 3), ("LS-SEC-003", 4), ("LS-SEC-003", 5), ("LS-SEC-003", 6)}
+
+
+def test_a_named_literal_is_reported_once() -> None:
+    """The name says more than the format alone: one finding, under the name."""
+    view = view_of(
+        """
+        const STRIPE_API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dcEXAMPLE";
+        module.exports.githubToken = "ghp_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7c";
+        exports.handler = async (event) => {
+          if (event.headers.authorization === "sk_live_4eC39HqLyjWDarjtT1zdp7dcEXAMPL2") {
+            return {};
+          }
+          return { token: "ghp_Zb3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7c" };
+        };
+        """
+    )
+    pointers = sorted(hit.pointer for hit in code.hard_coded_credentials(view))
+    assert pointers == [
+        "/<module>/literal/STRIPE_API_KEY/1",
+        "/<module>/literal/githubToken/1",
+        "/handler/literal/authorization/1",
+        "/handler/literal/token/1",
+    ]
+
+
+def test_class_fields_are_read_for_credentials() -> None:
+    source = """
+    class Payments {
+      static STRIPE_API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dcEXAMPLE";
+      apiKey = "c3VwZXItc2VjcmV0LWtleS0xMjM0";
+      headerName = "x-api-key";
+      static create = () => new Payments();
+    }
+    exports.handler = async () => Payments.create();
+    """
+    assert fired(source) == {("LS-SEC-003", 2), ("LS-SEC-003", 3)}
+
+
+# --- SQL: tagged templates and raw SQL ---------------------------------------------------------
+
+
+SQL_CASES: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "SQL tags parameterise every ${}": (
+        """
+        import { sql } from "@vercel/postgres";
+        import { sql as slonikSql, createPool } from "slonik";
+        import { Prisma, PrismaClient } from "@prisma/client";
+        const prisma = new PrismaClient();
+        const pool = await createPool(process.env.DATABASE_URL);
+        export const handler = async (event) => {
+          const { id } = JSON.parse(event.body);
+          await sql`SELECT * FROM orders WHERE id = ${id}`;
+          await pool.query(slonikSql`SELECT * FROM orders WHERE id = ${id}`);
+          await prisma.$queryRaw`SELECT * FROM orders WHERE id = ${id}`;
+          await prisma.$queryRaw(Prisma.sql`SELECT * FROM orders WHERE id = ${id}`);
+        };
+        """,
+        set(),
+    ),
+    "other tags and raw escapes are text": (
+        """
+        import { Prisma, PrismaClient } from "@prisma/client";
+        import { sql } from "drizzle-orm";
+        import { Client } from "pg";
+        const prisma = new PrismaClient();
+        const client = new Client();
+        export const handler = async (event) => {
+          const { id, sort } = JSON.parse(event.body);
+          await client.query(String.raw`SELECT * FROM orders WHERE id = ${id}`);
+          await prisma.$queryRawUnsafe(`SELECT * FROM orders WHERE id = ${id}`);
+          await prisma.$executeRawUnsafe("DELETE FROM orders WHERE id = " + id);
+          await prisma.$queryRaw(Prisma.raw(`SELECT * FROM orders ORDER BY ${sort}`));
+          await client.query(sql`SELECT * FROM orders ORDER BY ${sql.raw(sort)}`);
+        };
+        """,
+        {("LS-CODE-003", 8), ("LS-CODE-003", 9), ("LS-CODE-003", 10)}
+        | {("LS-CODE-003", 11), ("LS-CODE-003", 12)},
+    ),
+    "a tag of the module's own is followed": (
+        """
+        const { Client } = require("pg");
+        const client = new Client();
+        const q = (strings, ...values) => strings.reduce((text, s, i) => text + values[i - 1] + s);
+        exports.handler = async (event) => {
+          await client.query(q`SELECT * FROM orders WHERE id = ${event.body}`);
+        };
+        """,
+        {("LS-CODE-003", 5)},
+    ),
+    "knex raw with bindings, and raw text": (
+        """
+        const knex = require("knex")({ client: "pg" });
+        exports.handler = async (event) => {
+          const { id, sort } = event.queryStringParameters;
+          await knex.raw("SELECT * FROM orders WHERE id = ?", [id]);
+          await knex.raw("SELECT * FROM orders WHERE id = :id", { id, sql: sort });
+          await knex("orders").orderByRaw("?? DESC", [sort]).havingRaw("count(*) > ?", [id]);
+          await knex.raw(`SELECT * FROM orders WHERE id = ${id}`);
+          await knex("orders").where("id", id).orderByRaw(sort);
+          return String.raw`${id}`;
+        };
+        """,
+        {("LS-CODE-003", 7), ("LS-CODE-003", 8)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SQL_CASES))
+def test_sql_case(name: str) -> None:
+    source, expected = SQL_CASES[name]
+    assert injection(source) == expected
+
+
+# --- instance state: `this` -----------------------------------------------------------------
+
+
+def test_a_class_handler_bound_with_bind_reads_its_fields() -> None:
+    """Powertools' class handler: `export const handler = lambda.handler.bind(lambda)`."""
+    source = """
+    import axios from "axios";
+    import { Logger } from "@aws-lambda-powertools/logger";
+    const logger = new Logger();
+    class Lambda {
+      http = axios.create();
+      static instances = 0;
+      constructor() {
+        this.table = process.env.TABLE_NAME;
+        this.partner = process.env.PARTNER_API_TOKEN;
+      }
+      async handler(event, context) {
+        logger.info("reading", { table: this.table, tokenLength: this.partner.length });
+        const { url } = JSON.parse(event.body);
+        await this.http.get(url);
+        return this.notify(url);
+      }
+      notify = async (url) => {
+        logger.info("calling partner", { token: this.partner, url });
+      };
+    }
+    const lambda = new Lambda();
+    export const handler = lambda.handler.bind(lambda);
+    """
+    view = view_of(source)
+    assert injection(source) == {("LS-CODE-005", 14), ("LS-LOG-002", 18)}
+    (hit,) = sensitive_logging.secret_logged(view)
+    assert "process.env.PARTNER_API_TOKEN" in hit.message
+    assert [entry.name for entry in view.analysis.entries] == ["handler"]
+
+
+def test_a_method_called_on_an_instance_knows_this() -> None:
+    source = """
+    const cp = require("child_process");
+    class Converter {
+      constructor(tool) {
+        this.tool = tool;
+        this.out = "/tmp/out.png";
+      }
+      run(name) {
+        cp.execSync(`${this.tool} ${name} ${this.out}`);
+        return this.log(name);
+      }
+      log(name) {
+        cp.exec(`logger converted ${name}`);
+      }
+    }
+    exports.handler = async (event) => {
+      new Converter("convert").run("input.png");
+      return new Converter(event.queryStringParameters.tool).run(event.body);
+    };
+    """
+    assert injection(source) == {("LS-CODE-001", 8), ("LS-CODE-001", 12)}
+
+
+def test_constructors_that_build_themselves_end() -> None:
+    source = """
+    class Node {
+      constructor(depth) {
+        this.child = new Node(depth + 1);
+        this.self = this;
+        this.run = this.run.bind(this);
+      }
+      run(event) {
+        return this.child.run(event);
+      }
+    }
+    const node = new Node(0);
+    exports.handler = node.run.bind(node);
+    """
+    tree = parse_javascript(textwrap.dedent(source), JS)
+    assert not isinstance(tree, ScanError)
+    analyse(lower(tree), JAVASCRIPT, ("handler",))

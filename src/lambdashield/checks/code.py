@@ -134,8 +134,13 @@ def sql_injection(view: HandlerView) -> Iterator[Hit]:
     """Flags event data in the text of a SQL statement (built by an f-string, `+`,
     `%` or `.format`) passed to `execute`, `executemany`, `executescript`, SQLAlchemy
     `text()`, `pandas.read_sql`, Django `raw()`, the RDS / Redshift Data API
-    `execute_statement`, DynamoDB PartiQL, or Athena `start_query_execution`. A
-    parameterised query (`cursor.execute(sql, (order_id,))`) is not flagged.
+    `execute_statement`, DynamoDB PartiQL, or Athena `start_query_execution`; in
+    Node.js (a template literal or `+`), to `query` / `execute` (mysql, pg), knex
+    `raw()` and `whereRaw()`-style methods, or Prisma `$queryRawUnsafe`. A
+    parameterised query (`cursor.execute(sql, (order_id,))`,
+    `knex.raw("... where id = ?", [id])`) is not flagged, nor is a template literal
+    tagged with a SQL tag (the `sql` of `@vercel/postgres` or slonik,
+    `sql-template-strings`), which binds each `${...}` as a parameter.
 
     ## Why it matters
     The caller rewrites the query: reads other customers' rows, bypasses a `WHERE`
@@ -146,7 +151,8 @@ def sql_injection(view: HandlerView) -> Iterator[Hit]:
     Keep the query text constant and pass values as parameters:
     `cursor.execute("SELECT * FROM orders WHERE id = %s", (order_id,))`; the Data API
     takes `parameters=[...]`, PartiQL `Parameters=[...]`. For identifiers, use an
-    allow-list or `psycopg.sql.Identifier`.
+    allow-list or `psycopg.sql.Identifier`. In Node.js, pass bindings
+    (`pool.query("... where id = $1", [id])`) or use a SQL tag.
     """
     yield from _flow_hits(
         view,

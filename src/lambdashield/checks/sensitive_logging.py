@@ -94,7 +94,8 @@ def secret_logged(view: HandlerView) -> Iterator[Hit]:
     Manager `get_secret_value` result, an SSM parameter read with
     `WithDecryption=True`, a KMS `decrypt` result, a field named like a credential
     (`password`, `token`, `Authorization`, `Cookie`), or a literal in a known token
-    format.
+    format. Its length (`len(key)`, `key.length`) or a hash of it is not flagged; a
+    part of it (`key.slice(0, 8)`) is.
 
     ## Why it matters
     Logs are read by many more people and tools than the secret store, kept for years,

@@ -5,6 +5,11 @@ Never runs anything: it reads the tree the loader built with tree-sitter. What i
 - functions, arrow functions and function expressions; `exports.handler = ...`,
   `module.exports.handler = ...`, `module.exports = { handler }` and
   `export const handler = ...` become module-level functions named by their export;
+  `export default ...` (a function, a name, a `middy(...)` chain) is bound to `default`,
+  the name Lambda looks up for `Handler: app.default`;
+- classes: their methods, arrow-function fields as methods, and instance fields
+  (`http = axios.create()`) as the first statements of the constructor; `this` is a
+  name the analysis binds to the instance;
 - `require("x")` and `import` statements bind `Module` values (`node:` dropped), so
   `cp.exec` resolves to `child_process.exec`; `const { exec } = require("child_process")`
   binds `child_process.exec`;
@@ -13,6 +18,10 @@ Never runs anything: it reads the tree the loader built with tree-sitter. What i
   `if`/`switch`, loops and `try`/`catch`/`finally`;
 - the properties of a call's last argument, when it is an object literal, are also passed
   as keyword arguments, so a spec can read options such as `{ shell: true }`;
+- a tagged template (`` sql`...${id}` ``) is a call of its tag with the template;
+- string literals stored under a name (a declaration, an assignment, a property) or
+  compared with one (`if (token === "...")`) are recorded with that name, others of
+  12 characters or more without one, each literal once;
 - an anonymous function passed as a value (a callback) is lowered as a function of its
   own, defined just before the statement that holds it.
 
@@ -24,6 +33,7 @@ names they read and deeper blocks are left out, with the reason in `truncated`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from tree_sitter import Node, Tree
 
@@ -181,8 +191,11 @@ class _Lowering:
         """Per scope, the anonymous functions named so far: names count, never lines, so
         moving code keeps every pointer."""
         self._open = 0
-        self._class_scopes: set[str] = set()
         """Expressions and blocks being lowered right now (see `MAX_NESTING`)."""
+        self._class_scopes: set[str] = set()
+        self._named: set[tuple[int, int]] = set()
+        """Byte spans of the strings already recorded with a name, not to be recorded
+        again without one (as the Python front end does)."""
 
     # --- statements ------------------------------------------------------------------
 
@@ -223,8 +236,15 @@ class _Lowering:
             return
         if kind == "export_statement":
             declaration = node.child_by_field_name("declaration")
+            default_value = node.child_by_field_name("value")
+            default = any(c.type == "default" for c in node.children)
             if declaration is not None:
                 yield from self.statement(declaration, scope, depth)
+                if default:
+                    yield from self.default_declaration(declaration, scope, depth)
+                return
+            if default_value is not None and default:
+                yield from self.default_value(default_value, scope, depth)
                 return
             for clause in node.named_children:
                 if clause.type == "export_clause":
@@ -366,12 +386,12 @@ class _Lowering:
             if left.type == "identifier" and inner.type in _FUNCTIONS:
                 yield self.function(inner, _text(left), scope, depth)
                 return
+            self.literal(_target_name(left), right)
             module = _required(right)
             value: ir.Expr = ir.Module(module, line) if module is not None else self.expr(right)
             if exported is not None:
                 yield ir.Assign((ir.TName(exported),), value, line)
                 return
-            self.literal(_target_name(left), right)
             yield ir.Assign((self.target(left),), value, line)
         elif node.type == "augmented_assignment_expression":
             left = node.child_by_field_name("left")
@@ -382,6 +402,30 @@ class _Lowering:
             yield ir.Assign((self.target(left),), self.expr(right), line, operator.rstrip("="))
         else:
             yield ir.ExprStmt(self.expr(node), line)
+
+    def default_declaration(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        """`export default function handler(event) {}`: also the module's `default`, the
+        name Lambda resolves for `Handler: app.default`."""
+        name = node.child_by_field_name("name")
+        line = _line(node)
+        if name is not None and node.type in ("function_declaration", "class_declaration"):
+            yield ir.Assign((ir.TName("default"),), ir.Name(_text(name), line), line)
+        elif node.type in _FUNCTIONS:
+            yield self.function(node, "default", scope, depth)
+
+    def default_value(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
+        """`export default async (event) => {}`, `export default main`,
+        `export default middy(main).use(...)`: the module's `default`."""
+        inner = _unwrap(node)
+        line = _line(node)
+        if inner.type in _FUNCTIONS:
+            yield self.function(inner, "default", scope, depth)
+            return
+        wrapped = self.middy(inner, "default", scope, line)
+        if wrapped is not None:
+            yield wrapped
+            return
+        yield ir.Assign((ir.TName("default"),), self.expr(node), line)
 
     def export_clause(self, clause: Node) -> Iterator[ir.Stmt]:
         """`export { main as handler }`: the exported name is bound to the function."""
@@ -511,15 +555,60 @@ class _Lowering:
         self._class_scopes.add(qualname)
         body_node = node.child_by_field_name("body")
         members: list[ir.Stmt] = []
+        fields: list[ir.Assign] = []
+        line = _line(node)
         if body_node is not None and depth < MAX_BLOCK_DEPTH:
             for member in body_node.named_children:
                 if member.type == "method_definition":
                     method = _property_key(member.child_by_field_name("name"))
                     if method is not None:
                         members.append(self.function(member, method, qualname, depth + 1))
-        line = _line(node)
+                elif member.type in ("field_definition", "public_field_definition"):
+                    members.extend(self.field(member, qualname, depth, fields))
+        if fields:
+            members = self.with_fields(members, fields, qualname, line)
         self.scope = scope
         yield ir.ClassDef(name, qualname, (), tuple(members), (), line, f"{qualname}@{line}")
+
+    def field(
+        self, node: Node, qualname: str, depth: int, fields: list[ir.Assign]
+    ) -> Iterator[ir.Stmt]:
+        """`handle = async (event) => {}` is a method; `http = axios.create()` is set on
+        each new instance, as if first in the constructor (into `fields`). A static
+        field belongs to the class, not its instances: only its literals are kept."""
+        key = _property_key(
+            node.child_by_field_name("name") or node.child_by_field_name("property")
+        )
+        value = node.child_by_field_name("value")
+        if key is None or value is None:
+            return
+        static = any(c.type == "static" for c in node.children)
+        inner = _unwrap(value)
+        if inner.type in _FUNCTIONS and not static:
+            yield self.function(inner, key, qualname, depth + 1)
+            return
+        self.scope = qualname
+        self.literal(key, value)
+        line = _line(node)
+        lowered = self.expr(value)
+        if not static:
+            fields.append(ir.Assign((ir.TAttr(ir.Name("this", line), key),), lowered, line))
+
+    def with_fields(
+        self, members: list[ir.Stmt], fields: list[ir.Assign], qualname: str, line: int
+    ) -> list[ir.Stmt]:
+        """The constructor, with the instance fields set first (made when there is none)."""
+        self.size += len(fields)
+        for position, member in enumerate(members):
+            if isinstance(member, ir.Def) and member.name == "constructor":
+                members[position] = replace(member, body=(*fields, *member.body))
+                return members
+        name = f"{qualname}.constructor"
+        end = fields[-1].line
+        constructor = ir.Def(
+            "constructor", name, (), tuple(fields), (), line, end, f"{name}@{line}"
+        )
+        return [*members, constructor]
 
     def if_(self, node: Node, scope: str, depth: int) -> ir.If:
         arms: list[tuple[ir.Expr, tuple[ir.Stmt, ...]]] = []
@@ -686,9 +775,16 @@ class _Lowering:
     def literal(self, name: str | None, value: Node) -> None:
         if name is None:
             return
-        text = _string(_unwrap(value))
+        inner = _unwrap(value)
+        text = _string(inner)
         if text is not None:
+            self._named.add((inner.start_byte, inner.end_byte))
             self.literals.append(ir.Literal(name, text, _line(value), _end(value), self.scope))
+
+    def compared_literal(self, left: Node, right: Node) -> None:
+        """`if (token === "s3cr3t")`: a credential checked against a literal."""
+        for named, other in ((left, right), (right, left)):
+            self.literal(_target_name(_unwrap(named)), other)
 
     # --- expressions -----------------------------------------------------------------
 
@@ -719,7 +815,10 @@ class _Lowering:
         if kind in ("string", "template_string"):
             text = _string(node)
             if text is not None:
-                if len(text) >= _UNNAMED_LITERAL_MIN:
+                if (
+                    len(text) >= _UNNAMED_LITERAL_MIN
+                    and (node.start_byte, node.end_byte) not in self._named
+                ):
                     self.literals.append(ir.Literal(None, text, line, _end(node), self.scope))
                 return ir.Const(text, line)
             return self.template(node, d)
@@ -906,6 +1005,8 @@ class _Lowering:
             return ir.Logic(op, (self.expr(left, d), self.expr(right, d)), line)
         if operator in _COMPARE:
             op = {"===": "==", "!==": "!="}.get(operator, operator)
+            if op in ("==", "!="):
+                self.compared_literal(left, right)
             if op == "in":
                 # `key in obj`: like Python's `in`, an allow-list test
                 return ir.Compare(self.expr(left, d), ("in",), (self.expr(right, d),), line)
@@ -914,6 +1015,8 @@ class _Lowering:
 
 
 def _target_name(node: Node) -> str | None:
+    """The name a value is stored under or read from: `token`, `body.password`,
+    `headers["x-api-key"]`, `headers.get("authorization")`."""
     if node.type == "identifier":
         return _text(node)
     if node.type == "member_expression":
@@ -921,4 +1024,13 @@ def _target_name(node: Node) -> str | None:
     if node.type == "subscript_expression":
         index = node.child_by_field_name("index")
         return _string(index) if index is not None else None
+    if node.type == "call_expression":
+        func = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if func is None or args is None or func.type != "member_expression":
+            return None
+        if _text(func.child_by_field_name("property")) != "get":
+            return None
+        named = args.named_children if args.type == "arguments" else []
+        return _string(named[0]) if len(named) == 1 else None
     return None

@@ -9,9 +9,15 @@ names (`child_process.exec`, `fs.promises.readFile`, `node-serialize.unserialize
   execFileSync` with `{ shell: true }` (the command) and otherwise the program run;
 - code: `eval`, `new Function`, `vm.runIn*Context`, `new vm.Script`, `node-serialize`
   `unserialize`;
-- SQL: the query text given to `query`/`execute` (mysql, mysql2, pg, ...); a
-  parameterised query (`$1` or `?` with a values array, `{ text, values }`) has no event
-  data in its text, so it is safe;
+- SQL: the query text given to `query`/`execute` (mysql, mysql2, pg, ...), knex
+  `raw`/`whereRaw`/`orderByRaw`/..., Prisma `$queryRawUnsafe`/`$executeRawUnsafe` and
+  the raw escapes of SQL tag libraries (`Prisma.raw`, drizzle and kysely `sql.raw`); a
+  parameterised query (`$1` or `?` with a values array or bindings, `{ text, values }`)
+  has no event data in its text, so it is safe. A template given to a SQL tag
+  (`` sql`... ${id}` `` from `@vercel/postgres`, slonik, drizzle, kysely, Prisma,
+  `sql-template-strings`, `sql-template-tag`) is a parameterised query too: the tag
+  gets the values apart from the text and binds each `${}` as a parameter. Any other
+  tag (`String.raw`, `dedent`) may join them, so its result is text like a template's;
 - paths: `fs.*` (also `fs.promises`, `fs/promises`, `fs-extra`); `path.basename` makes a
   name safe; `path.resolve/normalize` only normalise, and a `startsWith` test on the
   normalised path makes it safe;
@@ -19,6 +25,8 @@ names (`child_process.exec`, `fs.promises.readFile`, `node-serialize.unserialize
   `undici`; safe when the scheme and host are fixed text or after a `startsWith` test
   against a fixed origin; `encodeURIComponent` makes a value safe for URLs only;
 - logs: `console.*` and loggers (by trait or name);
+- `x.length` is a number: no secret, personal data or raw event in it (Python's
+  `len(x)`), though a parsed body's `length` is still event data;
 - `parseInt`, `parseFloat`, `Number` make event data harmless for every injection sink.
 
 Validation (LS-CODE-006): `ajv` (`ajv.validate`, a compiled validator), `joi` and `zod`
@@ -111,14 +119,26 @@ def _spawn(site: CallSite) -> Selection:
 
 
 def _sql(site: CallSite) -> Selection:
-    """`query(text, values)` or `query({ text, values })` / `query({ sql, values })`."""
-    for name in ("text", "sql"):
-        named = site.kw(name)
-        if named is not None:
-            yield "as the query text", named
-            return
+    """`query(text, values)` or `query({ text, values })` / `query({ sql, values })`; the
+    keys of a values object (`query("INSERT INTO t SET ?", { text })`) are values."""
+    if len(site.args) == 1:
+        for name in ("text", "sql"):
+            named = site.kw(name)
+            if named is not None:
+                yield "as the query text", named
+                return
     if site.args and site.args[0].parts is None:
         yield "as the query text", site.args[0]
+
+
+def _raw_sql(site: CallSite) -> Selection:
+    """knex `raw(text, bindings)` and `whereRaw(...)`: the text, never the bindings.
+    `String.raw` builds a string, it runs nothing."""
+    receiver = site.receiver
+    if receiver is not None and receiver.qualname == "String":
+        return
+    if site.args:
+        yield "as raw SQL", site.args[0]
 
 
 def _url(index: int) -> Select:
@@ -228,6 +248,17 @@ _add(
     "process.stderr.write",
 )
 _add(_METHOD_SINKS, _sink("sql", _sql), "query execute")
+_add(
+    _METHOD_SINKS,
+    _sink("sql", _raw_sql),
+    "raw whereRaw orWhereRaw andWhereRaw havingRaw orHavingRaw orderByRaw groupByRaw "
+    "joinRaw fromRaw $queryRawUnsafe $executeRawUnsafe",
+)
+_add(
+    _SINKS,
+    _sink("sql", _positional(0, "as raw SQL")),
+    "@prisma/client.Prisma.raw drizzle-orm.sql.raw kysely.sql.raw sql-template-tag.raw",
+)
 _add(_METHOD_SINKS, _sink("log", _logged), "debug info warn error trace fatal log")
 
 
@@ -282,6 +313,16 @@ _NORMALISE = frozenset(
 )
 _URL_QUOTE = frozenset({"encodeURIComponent", "escape"})
 _SQL_QUOTE = frozenset({"mysql.escape", "mysql2.escape", "pg-format", "sqlstring.escape"})
+_SQL_TAGS = frozenset(
+    {"@vercel/postgres.sql", "slonik.sql", "drizzle-orm.sql", "kysely.sql"}
+    | {"@prisma/client.Prisma.sql", "@databases/pg.sql", "@databases/mysql.sql"}
+    | {"sql-template-strings", "sql-template-strings.SQL", "sql-template-tag"}
+    | {"sql-template-tag.sqltag", "sql-template-tag.default"}
+)
+"""Tags that make a parameterised query of a template: each `${}` becomes a bind
+parameter (`$1`), never query text. What a tag does with the values is up to it (it
+gets them apart from the text), so any other tag (`String.raw`, `dedent`) is a call
+like any other, whose result carries the event data into the query text."""
 _COMMAND_QUOTE = frozenset({"shell-quote.quote", "shell-escape", "shescape.quote"})
 _LOGGERS = frozenset(
     {"pino", "winston.createLogger", "bunyan.createLogger", "@aws-lambda-powertools/logger.Logger"}
@@ -320,7 +361,7 @@ def _result(site: CallSite) -> Value | None:
             return propagate(inputs, _NOT_RAW, frozenset({"normalised"}))
         if name in _URL_QUOTE:
             return _cleared(propagate(inputs, _NOT_RAW), {"url"})
-        if name in _SQL_QUOTE:
+        if name in _SQL_QUOTE or name in _SQL_TAGS:
             return _cleared(propagate(inputs, _NOT_RAW), {"sql"})
         if name in _COMMAND_QUOTE:
             return _cleared(propagate(inputs, _NOT_RAW), {"command"})
@@ -371,7 +412,15 @@ def _named(qualname: str, line: int) -> Value:
     return Value(qualname=qualname)
 
 
-def _attribute(_receiver: Value, _attr: str, _line: int) -> Value | None:
+_SIZES = frozenset({"length", "byteLength"})
+
+
+def _attribute(receiver: Value, attr: str, _line: int) -> Value | None:
+    """`secret.length` tells only how long the secret is, like Python's `len(secret)`:
+    no secret, personal data, raw event or exception text in it. Event data stays: a
+    parsed body is any object the caller sent, `{"length": "; rm -rf /"}` included."""
+    if attr in _SIZES:
+        return propagate([receiver], _INJECTION)
     return None
 
 
@@ -450,4 +499,6 @@ JAVASCRIPT = LanguageSpec(
     decorator=_decorator,
     model_bases=frozenset(),
     raw_keys=frozenset({"headers", "multiValueHeaders", "requestContext", "cookies"}),
+    this="this",
+    constructor="constructor",
 )

@@ -666,4 +666,5 @@ PYTHON = LanguageSpec(
         {"headers", "multiValueHeaders", "requestContext", "cookies", "request_context"}
         | {"multi_value_headers", "raw_event"}
     ),
+    constructor="__init__",
 )

@@ -122,3 +122,9 @@ class LanguageSpec:
     """Classes whose subclasses parse and validate input (pydantic `BaseModel`)."""
     raw_keys: frozenset[str]
     """Keys and attributes that keep the request whole: `headers`, `requestContext`."""
+    this: str | None = None
+    """The implicit receiver of a method (`this`), bound to the object it is called on;
+    `None` where the receiver is a parameter (Python's `self`)."""
+    constructor: str | None = None
+    """The method run on a new instance (`constructor`), so the fields it sets are
+    known to the other methods; `None` to run none."""

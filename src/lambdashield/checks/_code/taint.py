@@ -9,6 +9,12 @@ parameters (up to `MAX_CALL_DEPTH` deep, summarised per argument signature) and 
 what they return; any other call gives back the event data of its inputs, unless the
 language spec knows it (a source, a sanitiser, a client that gets traits).
 
+Instances of the module's classes keep one summary of their fields per class: what any
+`self.x = ...` / `this.x = ...` stored, joined in whatever order the stores ran. A new
+instance runs the spec's constructor (`__init__`, `constructor`), so the fields it sets
+are known to every method; methods get their receiver as `self` (a parameter) or as the
+spec's implicit `this`, also through `method.bind(obj)`.
+
 What it runs: the module's top level; each handler entry point with its first parameter
 as the event (`event`, and whole, `raw`) and its second as the context (`raw`); each
 route a request router registers (its parameters are event data); then every function
@@ -21,7 +27,7 @@ makes it run long.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -243,6 +249,10 @@ class _Analyser:
         self.defs: dict[str, ir.Def] = {}
         self.classes: dict[str, ir.ClassDef] = {}
         self.members: dict[str, Env] = {}
+        self.fields: dict[str, dict[str, Value]] = {}
+        """Per class: what its instances' fields may hold (`this.table`, `self.client`)."""
+        self.receivers: dict[str, Value] = {}
+        """Per method: the object `fn.bind(obj)` fixed as its `this`."""
         self.closures: dict[str, Env] = {}
         self.globals = Env()
         self.hits: dict[tuple[str, str, str, int, str], SinkHit] = {}
@@ -330,6 +340,9 @@ class _Analyser:
                 bound[context] = Value(flows=(flow,), pure=True)
         for p in d.params:
             bound.setdefault(p.name, CLEAN)
+        this = self.this_of(d, None)
+        if this is not None and self.spec.this is not None:
+            bound.setdefault(self.spec.this, this)
         self.run_function(d, bound, is_entry=True)
         state = self.entry
         self.entries.append(
@@ -386,7 +399,7 @@ class _Analyser:
                 if isinstance(first, ir.TName):
                     value = propagate([self.lookup(first.id, frame, env), value])
             for target in s.targets:
-                self.bind(target, value, s.line, env)
+                self.bind(target, value, s.line, env, frame)
             return env
         if isinstance(s, ir.ExprStmt):
             self.ev(s.value, frame, env)
@@ -570,7 +583,9 @@ class _Analyser:
 
     # --- bindings and lookups ---------------------------------------------------------
 
-    def bind(self, target: ir.Target, value: Value, line: int, env: Env) -> None:
+    def bind(
+        self, target: ir.Target, value: Value, line: int, env: Env, frame: _Frame | None = None
+    ) -> None:
         if isinstance(target, ir.TName):
             env[target.id] = value.then(line, f"assigned to `{target.id}`")
         elif isinstance(target, ir.TTuple):
@@ -592,11 +607,31 @@ class _Analyser:
         elif isinstance(target, ir.TStar):
             self.bind(target.target, value, line, env)
         elif isinstance(target, (ir.TAttr, ir.TIndex)):
-            # `response["body"] = text`: the container now holds the value.
+            # `response["body"] = text`: the container now holds the value, and stays
+            # what it was (a class's instance, a module).
             base = target.base
-            if isinstance(base, ir.Name) and value.flows:
+            if not isinstance(base, ir.Name):
+                return
+            if frame is not None:
+                held = self.lookup(base.id, frame, env)
+            else:
                 held = env.get(base.id) or CLEAN
-                env[base.id] = join(held, propagate([value])).then(line, f"stored in `{base.id}`")
+            if isinstance(target, ir.TAttr):
+                self.store_field(held, target.attr, value, line, f"{base.id}.{target.attr}")
+            if value.flows:
+                merged = join(held, propagate([value]))
+                merged = merged._replace(local=held.local, qualname=held.qualname)
+                env[base.id] = merged.then(line, f"stored in `{base.id}`")
+
+    def store_field(self, owner: Value, attr: str, value: Value, line: int, shown: str) -> None:
+        """`this.table = ...` on an instance of a class of the module: what the field may
+        hold, for every method that reads it (joined over every store, in any order)."""
+        if owner.local is None or owner.local not in self.classes:
+            return
+        fields = self.fields.setdefault(owner.local, {})
+        stored = value.then(line, f"stored in `{shown}`")
+        seen = fields.get(attr)
+        fields[attr] = stored if seen is None else join(seen, stored)
 
     def lookup(self, name: str, frame: _Frame, env: Env) -> Value:
         value = env.get(name)
@@ -654,6 +689,11 @@ class _Analyser:
             member = self.members[base.local].get(e.attr)
             if member is not None:
                 return member
+            field = self.fields.get(base.local, {}).get(e.attr)
+            if field is not None:
+                # What was stored, plus what the field's name says (`this.apiKey`).
+                named = self.project(CLEAN, e.attr, e.line, f".{e.attr}", _shown(e.base))
+                return join(field, named) if named.flows else field
         return self.project(base, e.attr, e.line, suffix=f".{e.attr}", written=_shown(e.base))
 
     def index(self, e: ir.Index, frame: _Frame, env: Env) -> Value:
@@ -757,7 +797,10 @@ class _Analyser:
             if callee.local in self.defs:
                 return self.call_local(self.defs[callee.local], site, e)
             if callee.local in self.classes and "instance" not in callee.traits:
-                return self.instantiate(callee, site)
+                return self.instantiate(callee, site, e)
+        bound = self.bind_method(site)
+        if bound is not None:
+            return bound
         if "validator" in callee.traits:
             if self.entry is not None and any(v.has(EVENT) for v in inputs):
                 self.validated("a compiled JSON Schema validator")
@@ -805,6 +848,9 @@ class _Analyser:
         if site.receiver is not None and positional and positional[0].name in ("self", "cls"):
             bound[positional[0].name] = site.receiver
             positional = positional[1:]
+        this = self.this_of(d, site.receiver)
+        if this is not None and self.spec.this is not None:
+            bound[self.spec.this] = this
         extra: list[Value] = []
         for position, value in enumerate(site.args):
             if position < len(positional):
@@ -827,7 +873,12 @@ class _Analyser:
         for name, value in list(bound.items()):
             if value.flows:
                 bound[name] = value.then(e.line, f"passed to `{d.name}()` as `{name}`")
-        summary = (d.key, self.entry_name, tuple(signature(bound[p.name]) for p in d.params))
+        summary = (
+            d.key,
+            self.entry_name,
+            tuple(signature(bound[p.name]) for p in d.params),
+            signature(this) if this is not None else None,
+        )
         known = self.memo.get(summary)
         if known is not None:
             return known
@@ -836,7 +887,7 @@ class _Analyser:
         self.memo[summary] = result
         return result
 
-    def instantiate(self, cls: Value, site: CallSite) -> Value:
+    def instantiate(self, cls: Value, site: CallSite, e: ir.Call) -> Value:
         inputs = site.inputs()
         if "model" in cls.traits:
             if self.entry is not None and any(v.has(EVENT) for v in inputs):
@@ -846,7 +897,41 @@ class _Analyser:
         else:
             made = propagate(inputs, _EVENT_ONLY, frozenset({"instance"}))
         # Its methods resolve through the class (`Runner().run(x)`).
-        return made._replace(local=cls.local)
+        made = made._replace(local=cls.local)
+        constructor = self.spec.constructor
+        members = self.members.get(cls.local or "")
+        if constructor is not None and members is not None:
+            found = members.own.get(constructor)
+            if found is not None and found.local in self.defs:
+                # Run for the fields it sets (`this.table = ...`); it returns nothing.
+                self.call_local(self.defs[found.local], replace(site, receiver=made), e)
+        return made
+
+    def this_of(self, d: ir.Def, receiver: Value | None) -> Value | None:
+        """What `this` is in `d`: the instance (or class) it is called on, or the object
+        `d.bind(obj)` fixed; `None` for languages whose receiver is a parameter."""
+        if self.spec.this is None:
+            return None
+        if receiver is not None and receiver.local in self.classes:
+            return receiver
+        return self.receivers.get(d.key)
+
+    def bind_method(self, site: CallSite) -> Value | None:
+        """`app.handle.bind(app)`: the method itself, with `app` as its `this` wherever it
+        is called from (an entry point exported this way, Powertools' class handlers)."""
+        receiver = site.receiver
+        if (
+            self.spec.this is None
+            or site.method != "bind"
+            or receiver is None
+            or receiver.local not in self.defs
+        ):
+            return None
+        if site.args and site.args[0].local in self.classes:
+            seen = self.receivers.get(receiver.local)
+            this = site.args[0]
+            self.receivers[receiver.local] = this if seen is None else join(seen, this)
+        return Value(local=receiver.local)
 
     def check(self, sink: Sink, site: CallSite, frame: _Frame, shown: str) -> None:
         for how, value in sink.select(site):
