@@ -557,14 +557,16 @@ class Dependency:
 @dataclass(frozen=True, slots=True)
 class HandlerImport:
     """A module from outside its own code that a function's handler imports, found by
-    reading the code with `ast` (never by running it)."""
+    reading the code (`ast` for Python, tree-sitter for JavaScript and TypeScript), never
+    by running it."""
 
     function: str
     """Logical name of the function whose handler imports it."""
     module: str
-    """The module as the import names it (`yaml`, `google.cloud.storage`)."""
+    """The module as the import names it (`yaml`, `google.cloud.storage`, `@scope/x/sub`)."""
     distributions: tuple[str, ...]
-    """PEP 503 names of the distributions that may provide it (`pyyaml`), best first."""
+    """The packages that may provide it, best first: PEP 503 names for Python (`pyyaml`),
+    npm names for Node.js (`@scope/x`)."""
     path: PurePosixPath
     """The file holding the import: the handler or a module of its own it imports."""
     line: int

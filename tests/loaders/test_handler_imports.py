@@ -1,13 +1,19 @@
-"""Reading what a handler imports with `ast`: own modules followed, nothing run."""
+"""Reading what a handler imports, with `ast` for Python and tree-sitter for JavaScript and
+TypeScript: own modules followed, nothing run."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from lambdashield.loaders import handler_imports
+from lambdashield.advisories.store import import_path
+from lambdashield.config import Config
+from lambdashield.engine import scan
+from lambdashield.loaders import handler_imports, node_imports
 from lambdashield.loaders.handler_imports import (
     KNOWN_IMPORT_NAMES,
     distribution_candidates,
@@ -16,8 +22,24 @@ from lambdashield.loaders.handler_imports import (
     top_levels_of,
     trace_imports,
 )
+from lambdashield.loaders.node_imports import (
+    npm_aliases,
+    npm_distributions,
+    package_name,
+    read_node_handler,
+)
+from lambdashield.loaders.npm_deps import load_npm_file
 from lambdashield.loaders.python_deps import load_site_packages
-from lambdashield.model import Application, DependencySet, Function, Origin
+from lambdashield.model import (
+    Application,
+    Dependency,
+    DependencySet,
+    Function,
+    HandlerImport,
+    Origin,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -246,3 +268,457 @@ def test_trace_imports_fills_linked_sets(tmp_path: Path) -> None:
     assert installed.traced == ("Api",)
     assert installed.imports[0].path.as_posix() == "src/app.py"
     assert web.traced == () and web.imports == ()
+
+
+# --- Node.js handlers -------------------------------------------------------------------
+
+
+def node_trace(root: Path, handler: str = "app.handler") -> handler_imports.HandlerTrace:
+    trace = read_node_handler(root, PurePosixPath("code"), handler)
+    assert trace is not None
+    assert trace.ecosystem == "npm"
+    return trace
+
+
+def node_found(root: Path, handler: str = "app.handler") -> dict[str, tuple[str, int]]:
+    trace = node_trace(root, handler)
+    return {module: (path.as_posix(), line) for module, (path, line) in trace.found.items()}
+
+
+@pytest.mark.parametrize(
+    ("specifier", "package"),
+    [
+        ("lodash", "lodash"),
+        ("lodash/fp", "lodash"),
+        ("@aws-sdk/client-s3", "@aws-sdk/client-s3"),
+        ("@lsdemo/router/lib/match.js", "@lsdemo/router"),
+        ("JSONStream", "JSONStream"),
+        ("punycode/", "punycode"),
+        ("@/lib/db", None),
+        ("@scope", None),
+        ("#internal/db", None),
+        ("/opt/nodejs/util", None),
+        ("https://example.com/x.js", None),
+        ("", None),
+    ],
+)
+def test_package_name(specifier: str, package: str | None) -> None:
+    assert package_name(specifier) == package
+
+
+def test_every_import_form_and_no_builtins(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app.js": "\n".join(
+                [
+                    'const a = require("pkg-require");',
+                    "const b = require(`pkg-template`);",
+                    'import c from "pkg-default";',
+                    'import "pkg-side-effect";',
+                    'import * as d from "@scope/pkg-namespace/sub";',
+                    'export { e } from "pkg-reexport";',
+                    'export * from "pkg-star";',
+                    'const f = await import(/* lazy */ "pkg-dynamic-literal");',
+                    'require("fs"); require("node:crypto"); require("fs/promises");',
+                    'require("node:test"); require("punycode/");',
+                    'require.resolve("pkg-resolve-only");',
+                    'const note = "require(\'pkg-in-a-string\')"; // require("pkg-comment")',
+                    'const again = require("pkg-require");',
+                ]
+            )
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert {m: line for m, (_, line) in trace.found.items()} == {
+        "pkg-require": 1,
+        "pkg-template": 2,
+        "pkg-default": 3,
+        "pkg-side-effect": 4,
+        "@scope/pkg-namespace/sub": 5,
+        "pkg-reexport": 6,
+        "pkg-star": 7,
+        "pkg-dynamic-literal": 8,
+        "punycode/": 10,
+    }
+
+
+def test_typescript_type_only_imports_are_erased(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app.ts": "\n".join(
+                [
+                    'import type { A } from "ts-type";',
+                    'import { type B } from "ts-type-names";',
+                    'import { type C, D } from "ts-mixed";',
+                    'import E = require("ts-import-require");',
+                    'export type { F } from "ts-export-type";',
+                    'import type G = require("ts-type-require");',
+                    'import type from "ts-default-named-type";',
+                    "export const handler = async (event: A): Promise<B> => D(event as C, E);",
+                ]
+            )
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "ts-mixed": ("code/app.ts", 3),
+        "ts-import-require": ("code/app.ts", 4),
+        "ts-default-named-type": ("code/app.ts", 7),
+    }
+
+
+def test_own_modules_are_resolved_as_node_does(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "src/app.js": "\n".join(
+                [
+                    'require("./lib");',
+                    'require("./db.js");',
+                    'require("./util/");',
+                    'require("./config");',
+                    'require("./esm.mjs");',
+                    'require("../shared/strings");',
+                ]
+            ),
+            "src/lib/package.json": '{"main": "entry"}',
+            "src/lib/entry.js": 'require("pkg-main");',
+            "src/lib/index.js": 'require("pkg-not-main");',
+            "src/db.ts": 'import { Client } from "pkg-ts-source";',
+            "src/util/index.cjs": 'module.exports = require("pkg-index");',
+            "src/config.json": '{"require": "pkg-json"}',
+            "src/esm.mjs": 'export { x } from "pkg-esm";',
+            "shared/strings.js": 'require("pkg-shared");',
+            "unused.js": 'require("pkg-never-loaded");',
+        },
+    )
+    trace = node_trace(tmp_path, "src/app.handler")
+    assert trace.complete
+    assert trace.files == 6
+    assert node_found(tmp_path, "src/app.handler") == {
+        "pkg-main": ("code/src/lib/entry.js", 1),
+        "pkg-ts-source": ("code/src/db.ts", 1),
+        "pkg-index": ("code/src/util/index.cjs", 1),
+        "pkg-esm": ("code/src/esm.mjs", 1),
+        "pkg-shared": ("code/shared/strings.js", 1),
+    }
+
+
+def test_handler_file_order_and_missing_handlers(tmp_path: Path) -> None:
+    write(tmp_path, {"app.js": 'require("from-js");', "app.ts": 'import "from-ts";'})
+    assert set(node_found(tmp_path)) == {"from-js"}
+    write(tmp_path, {"v2/app.beta.mjs": 'import "from-dotted";'})
+    assert set(node_found(tmp_path, "v2/app.beta.handler")) == {"from-dotted"}
+    assert read_node_handler(tmp_path, PurePosixPath("code"), "missing.handler") is None
+    assert read_node_handler(tmp_path, PurePosixPath("code"), "nodots") is None
+
+
+def test_require_cycles_are_walked_once(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app.js": 'require("./a");',
+            "a.js": 'require("./b");\nrequire("pkg-a");',
+            "b.js": 'require("./a");\nrequire("./app");\nrequire("pkg-b");',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete and trace.files == 3
+    assert node_found(tmp_path) == {"pkg-a": ("code/a.js", 2), "pkg-b": ("code/b.js", 3)}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "require(name);",
+        'require("./plugins/" + name);',
+        "import(`./plugins/${name}.js`);",
+        'require("pkg-\\x61");',
+        'require("#internal/db");',
+        'import db from "@/lib/db";',
+        'require("/opt/nodejs/util");',
+        'require("./missing");',
+    ],
+)
+def test_what_cannot_be_seen_leaves_the_trace_incomplete(tmp_path: Path, line: str) -> None:
+    write(tmp_path, {"app.js": f'require("pkg-seen");\n{line}\n'})
+    trace = node_trace(tmp_path)
+    assert not trace.complete
+    assert node_found(tmp_path) == {"pkg-seen": ("code/app.js", 1)}
+
+
+def test_relative_imports_out_of_the_code_folder_are_not_followed(tmp_path: Path) -> None:
+    write(tmp_path / "outside", {"secret.js": 'require("stolen");'})
+    code = tmp_path / "code"
+    write(code, {"app.js": 'require("../outside/secret");\nrequire("pkg-own");'})
+    trace = node_trace(code)
+    assert not trace.complete
+    assert node_found(code) == {"pkg-own": ("code/app.js", 2)}
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links")
+def test_links_out_of_the_code_folder_are_not_followed_from_node(tmp_path: Path) -> None:
+    write(tmp_path / "outside", {"secret.js": 'require("stolen");'})
+    code = tmp_path / "code"
+    write(code, {"app.js": 'require("./secret");\nrequire("pkg-own");'})
+    (code / "secret.js").symlink_to(tmp_path / "outside" / "secret.js")
+    trace = node_trace(code)
+    assert not trace.complete
+    assert node_found(code) == {"pkg-own": ("code/app.js", 2)}
+
+
+def test_a_handler_that_does_not_parse_keeps_what_the_parser_recovered(tmp_path: Path) -> None:
+    write(tmp_path, {"app.js": 'const p = require("pkg-before");\nfunction (\n'})
+    trace = node_trace(tmp_path)
+    assert not trace.complete
+    assert node_found(tmp_path) == {"pkg-before": ("code/app.js", 1)}
+
+
+def test_huge_minified_and_bundled_files(tmp_path: Path) -> None:
+    minified = "".join(f'var a{i}=require("pkg-huge-{i % 7}");' for i in range(200_000))
+    assert len(minified) > 5_000_000
+    write(
+        tmp_path,
+        {
+            "app.js": 'require("./vendor.min");\nrequire("pkg-own");',
+            "vendor.min.js": minified,
+        },
+    )
+    started = time.perf_counter()
+    trace = node_trace(tmp_path)
+    assert time.perf_counter() - started < 5
+    assert not trace.complete
+    assert node_found(tmp_path) == {"pkg-own": ("code/app.js", 2)}
+
+    write(
+        tmp_path, {"vendor.min.js": minified[:100_000] + ";", "app.js": 'require("./vendor.min");'}
+    )
+    trace = node_trace(tmp_path)
+    assert not trace.complete  # one 100 kB line: generated code, which may inline packages
+    assert set(trace.found) == {f"pkg-huge-{i}" for i in range(7)}
+
+    write(tmp_path, {"app.js": 'var m = __webpack_require__(12);\nrequire("pkg-external");'})
+    trace = node_trace(tmp_path)
+    assert not trace.complete
+    assert set(trace.found) == {"pkg-external"}
+
+
+def test_deep_nesting_is_walked_without_recursion(tmp_path: Path) -> None:
+    depth = 100_000
+    nested = "x = " + "[\n" * depth + 'require("pkg-deep")' + "\n]" * depth + ";\n"
+    calls = "f(\n" * depth + 'require("pkg-call")' + "\n)" * depth + ";\n"
+    write(tmp_path, {"app.js": 'require("./calls");\n' + nested, "calls.js": calls})
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "pkg-deep": ("code/app.js", depth + 2),
+        "pkg-call": ("code/calls.js", depth + 1),
+    }
+
+
+def test_node_limits_leave_the_trace_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"app.js": 'require("./a");', "a.js": 'require("pkg-a");'})
+    assert node_trace(tmp_path).complete
+    monkeypatch.setattr(node_imports, "MAX_FILES", 1)
+    trace = node_trace(tmp_path)
+    assert not trace.complete and trace.found == {}
+    monkeypatch.setattr(node_imports, "MAX_FILES", 10)
+    monkeypatch.setattr(node_imports, "MAX_TOTAL_BYTES", 20)  # app.js fits, a.js does not
+    trace = node_trace(tmp_path)
+    assert not trace.complete and trace.found == {}
+
+
+def test_node_code_is_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    write(
+        tmp_path,
+        {
+            "app.js": f'require("fs").writeFileSync({str(marker)!r}, "x");\nrequire("./lib");',
+            "lib.js": "process.exit(1);",
+        },
+    )
+    assert node_trace(tmp_path).complete
+    assert not marker.exists()
+
+
+def test_npm_aliases(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "package.json": (
+                '{"dependencies": {"parser": "npm:lsdemo-parser@1.4.0", "plain": "1.0.0",'
+                ' "bare": "npm:lsdemo-bare"}, "devDependencies": {"@my/router":'
+                ' "npm:@lsdemo/router@^3.2.0"}, "optionalDependencies": "not an object"}'
+            )
+        },
+    )
+    aliases = npm_aliases(tmp_path)
+    assert aliases == {
+        "parser": "lsdemo-parser",
+        "bare": "lsdemo-bare",
+        "@my/router": "@lsdemo/router",
+    }
+    assert npm_distributions("parser/lib/strict", aliases) == ("lsdemo-parser",)
+    assert npm_distributions("@my/router", aliases) == ("@lsdemo/router",)
+    assert npm_distributions("plain", aliases) == ("plain",)
+    assert npm_aliases(tmp_path / "missing") == {}
+
+
+def npm_set(root: Path, folder: str, functions: tuple[str, ...]) -> DependencySet:
+    display = PurePosixPath(folder, "package-lock.json")
+    (found,) = load_npm_file(root / display, display, max_bytes=1 << 20).sets
+    return DependencySet(found.origin, found.kind, found.dependencies, True, functions=functions)
+
+
+LOCK = (
+    '{"lockfileVersion": 3, "packages": {"": {"dependencies": {"lsdemo-parser": "1.4.0"}},'
+    ' "node_modules/lsdemo-parser": {"version": "1.4.0"}}}'
+)
+
+
+def test_trace_imports_fills_npm_sets_from_node_handlers(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "web/app.js": 'const p = require("parser");\nrequire("./lib");',
+            "web/lib.js": 'require("lsdemo-http");',
+            "web/package.json": '{"dependencies": {"parser": "npm:lsdemo-parser@1.4.0"}}',
+            "web/package-lock.json": LOCK,
+            "py/app.py": "import lsdemo_parser\n",
+            "py/package-lock.json": LOCK,
+            "any/app.js": 'require("lsdemo-parser");',
+            "any/package-lock.json": LOCK,
+        },
+    )
+    sam = Application(
+        Origin(PurePosixPath("template.yaml"), "template.yaml", "sam"),
+        functions=(
+            function("Web", "web", "app.handler", "nodejs20.x"),
+            function("Py", "py", "app.handler"),
+            Function(
+                Origin(PurePosixPath("template.yaml"), "Any", "function"),
+                handler="app.handler",
+                code_uri="any",
+            ),
+        ),
+    )
+    requirements = DependencySet(
+        Origin(PurePosixPath("web/requirements.txt"), "requirements.txt", "dependencies"),
+        "requirements",
+        (Dependency("PyPI", "lsdemo-http", "1.0.0", "==1.0.0", pinned=True),),
+        locked=False,
+        functions=("Web",),
+    )
+    web, python_for_node, py, any_runtime = trace_imports(
+        [sam],
+        [
+            npm_set(tmp_path, "web", ("Web",)),
+            requirements,
+            npm_set(tmp_path, "py", ("Py",)),
+            npm_set(tmp_path, "any", ("Any",)),
+        ],
+        base=tmp_path,
+    )
+    assert web.traced == ("Web",)
+    assert web.imports == (
+        HandlerImport("Web", "lsdemo-http", ("lsdemo-http",), PurePosixPath("web/lib.js"), 1),
+        HandlerImport("Web", "parser", ("lsdemo-parser",), PurePosixPath("web/app.js"), 1),
+    )
+    assert python_for_node == requirements  # a PyPI set: the Node.js handler says nothing
+    assert py.traced == () and py.imports == ()  # a Python handler says nothing of npm
+    assert any_runtime.traced == ("Any",)
+    assert [i.module for i in any_runtime.imports] == ["lsdemo-parser"]
+
+
+@pytest.fixture(scope="module")
+def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("node-reachability-store") / "advisories.sqlite3"
+    assert import_path(FIXTURES / "osv", path).errors == []
+    yield path
+
+
+def test_scan_reports_reachable_npm_packages(
+    fixture_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES)  # paths in the report are as typed: "node_reachability/..."
+    config = Config(
+        select=("LS-DEP-001", "LS-DEP-005"), db=fixture_store, advisory_max_age_days=100_000
+    )
+    report = scan(["node_reachability"], config)
+    assert report.errors == ()
+    orders = "node_reachability/orders/package-lock.json"
+    plugins = "node_reachability/plugins/package-lock.json"
+    router = "/packages/node_modules~1@lsdemo~1router"
+    parser = "/packages/node_modules~1lsdemo-parser"
+    found = {
+        (f.rule.id, f.location.path.as_posix(), f.location.pointer): f.message
+        for f in report.findings
+    }
+    assert set(found) == {
+        ("LS-DEP-001", orders, router),
+        ("LS-DEP-001", orders, parser),
+        ("LS-DEP-005", orders, parser),
+        ("LS-DEP-001", plugins, router),
+        ("LS-DEP-001", plugins, parser),
+        ("LS-DEP-005", plugins, parser),
+    }
+    assert found["LS-DEP-001", orders, router].endswith(
+        "; not imported by the handler of `OrdersFunction`, though another package may use it"
+    )
+    assert found["LS-DEP-001", orders, parser].endswith(
+        "; reachable: the handler of `OrdersFunction` imports it (LS-DEP-005)"
+    )
+    assert found["LS-DEP-005", orders, parser].startswith(
+        "`lsdemo-parser` 1.4.0 has 1 known vulnerability (`CVE-0000-0101`) and the handler of "
+        "`OrdersFunction` imports it (`lsdemo-parser` at node_reachability/orders/src/app.js:3)"
+    )
+    # `import()` of a computed name: nothing is said of what PluginsFunction does not import.
+    assert found["LS-DEP-001", plugins, router].endswith(
+        "upgrade to 3.4.0, the lowest version no known advisory of `@lsdemo/router` affects"
+    )
+    assert found["LS-DEP-001", plugins, parser].endswith(
+        "; reachable: the handler of `PluginsFunction` imports it (LS-DEP-005)"
+    )
+    assert (
+        "(`lsdemo-parser` at node_reachability/plugins/index.mjs:1)"
+        in (found["LS-DEP-005", plugins, parser])
+    )
+
+    sets = {s.origin.path.as_posix(): s for s in report.dependency_sets}
+    assert sorted(sets) == [
+        "node_reachability/orders/package-lock.json",
+        "node_reachability/orders/package.json",
+        plugins,
+    ]
+    code = PurePosixPath("node_reachability/orders/src")
+    assert sets[orders].traced == ("OrdersFunction",)
+    assert sets[orders].imports == (
+        HandlerImport(
+            "OrdersFunction", "lsdemo-mailer/smtp", ("lsdemo-mailer",), code / "lib/notify.js", 1
+        ),
+        HandlerImport("OrdersFunction", "lsdemo-parser", ("lsdemo-parser",), code / "app.js", 3),
+    )
+    assert sets["node_reachability/orders/package.json"].imports == sets[orders].imports
+    assert sets[plugins].traced == ()
+    assert sets[plugins].imports == (
+        HandlerImport(
+            "PluginsFunction",
+            "lsdemo-parser",
+            ("lsdemo-parser",),
+            PurePosixPath("node_reachability/plugins/index.mjs"),
+            1,
+        ),
+    )
+    vulnerable = {(v.location.path.as_posix(), v.name): v.reachable for v in report.vulnerabilities}
+    assert vulnerable == {
+        (orders, "@lsdemo/router"): False,
+        (orders, "lsdemo-parser"): True,
+        (plugins, "@lsdemo/router"): None,
+        (plugins, "lsdemo-parser"): True,
+    }

@@ -81,12 +81,11 @@ class DependencyView:
             yield dependency
 
     def importers(self, dependency: Dependency) -> tuple[HandlerImport, ...]:
-        """The imports in the linked functions' handler code that may load `dependency`."""
-        if dependency.ecosystem != "PyPI":
-            return ()
+        """The imports in the linked functions' handler code that may load `dependency`
+        (a set holds the imports of the handlers written for its ecosystem only)."""
         from lambdashield.advisories.osv import normalize_name
 
-        key = normalize_name("PyPI", dependency.name)
+        key = normalize_name(dependency.ecosystem, dependency.name)
         return tuple(i for i in self.dependency_set.imports if key in i.distributions)
 
     def reachable(self, dependency: Dependency) -> bool | None:
@@ -96,7 +95,7 @@ class DependencyView:
             return True
         linked = self.dependency_set.functions
         traced = set(self.dependency_set.traced)
-        if dependency.ecosystem == "PyPI" and linked and traced.issuperset(linked):
+        if linked and traced.issuperset(linked):
             return False
         return None
 

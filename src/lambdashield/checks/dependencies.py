@@ -342,8 +342,9 @@ def unverified_dependencies(view: DependencyView) -> Iterator[Hit]:
 def reachable_vulnerability(view: DependencyView) -> Iterator[Hit]:
     """Flags a vulnerable package that a function's handler code imports, directly or
     through the function's own modules, once per package. Its severity is one step above
-    the package's most severe advisory. Imports are read with `ast` from the handler file
-    onwards, within the function's code folder; nothing is run.
+    the package's most severe advisory. Imports are read from the handler file onwards,
+    within the function's code folder: Python's with `ast`, JavaScript's and TypeScript's
+    (`require`, `import`, `export ... from`) with tree-sitter; nothing is run.
 
     ## Why it matters
     A vulnerable package the handler imports is loaded on every invocation, and the event
@@ -354,9 +355,9 @@ def reachable_vulnerability(view: DependencyView) -> Iterator[Hit]:
 
     ## Fix
     Upgrade the package to the version the message names (e.g. `PyYAML==6.0.1` instead of
-    `PyYAML==5.3.1`), rebuild and redeploy. If no fixed version exists, replace the package
-    or remove the import, and check that the handler never passes event data to the
-    vulnerable call.
+    `PyYAML==5.3.1`, `"lodash": "4.17.21"` instead of `4.17.15`), rebuild and redeploy. If
+    no fixed version exists, replace the package or remove the import, and check that the
+    handler never passes event data to the vulnerable call.
     """
     for dependency, verdict in view.verdicts():
         plain = [v for v in verdict.vulnerabilities if not v.malicious]

@@ -20,7 +20,11 @@ found under the scanned root), never a file a link points out of it. A function 
 otherwise what was found is kept but nothing is claimed about the rest.
 
 `importlib.import_module("x")` and `__import__("x")` with a literal name count as imports.
-JavaScript handlers are not read yet.
+
+Node.js functions' JavaScript and TypeScript handlers are read the same way by
+`loaders.node_imports`. A function's imports are added to the linked sets of its own
+ecosystem only (a Python handler's to PyPI sets, a Node.js handler's to npm sets), and so is
+its name in `traced`: a Python package beside a Node.js handler is not said to be unused.
 """
 
 from __future__ import annotations
@@ -33,13 +37,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from lambdashield.loaders.link import function_code, python_version, set_folders
-from lambdashield.model import Application, DependencySet, Function, HandlerImport
+from lambdashield.model import Application, DependencySet, Function, HandlerImport, Unresolved
+
+if TYPE_CHECKING:
+    from lambdashield.loaders.node_imports import FileImports
 
 __all__ = [
     "KNOWN_IMPORT_NAMES",
     "HandlerTrace",
+    "contained_file",
     "distribution_candidates",
     "installed_top_levels",
     "read_handler",
@@ -217,6 +226,20 @@ class HandlerTrace:
     found: dict[str, tuple[PurePosixPath, int]] = field(default_factory=dict)
     complete: bool = True
     files: int = 0
+    ecosystem: str = "PyPI"
+    """Where the modules it found come from: `PyPI` for Python code, `npm` for Node.js."""
+
+
+def contained_file(path: Path, real_root: Path) -> Path | None:
+    """The real path of `path` when it is a file inside `real_root` (itself resolved), links
+    followed: a function's own code is read only from its code folder."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if real_root != real and real_root not in real.parents:
+        return None
+    return real if real.is_file() else None
 
 
 def _module_path(handler: str) -> str | None:
@@ -243,13 +266,7 @@ class _Reader:
 
     def inside(self, path: Path) -> Path | None:
         """The real path of `path` when it is a file inside the code folder."""
-        try:
-            real = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None
-        if self.real_root != real and self.real_root not in real.parents:
-            return None
-        return real if real.is_file() else None
+        return contained_file(path, self.real_root)
 
     def local(self, relative: str) -> list[Path]:
         """The files of the function's own module `relative` (`orders/app`), if it is one:
@@ -357,9 +374,18 @@ def read_handler(
 
 # --- Every linked function --------------------------------------------------------------
 
+_TRACED_ECOSYSTEMS = frozenset({"PyPI", "npm"})
 
-def _has_python(dependency_set: DependencySet) -> bool:
-    return any(d.ecosystem == "PyPI" for d in dependency_set.dependencies)
+
+def _languages(function: Function) -> tuple[str, ...]:
+    """Which handler files to look for: a Python or Node.js runtime's, both (Python first,
+    as `loaders.handlers` looks) when the runtime is not known, none for other runtimes."""
+    runtime = function.runtime
+    if runtime is None or isinstance(runtime, Unresolved):
+        return ("python", "node")
+    if python_version(function) is not None:
+        return ("python",)
+    return ("node",) if runtime.strip().lower().startswith("nodejs") else ()
 
 
 def trace_imports(
@@ -368,9 +394,9 @@ def trace_imports(
     *,
     base: Path | None = None,
 ) -> list[DependencySet]:
-    """Each linked Python set with `imports` and `traced` filled from its functions'
-    handlers. Display paths are the paths as given, so they open from the working folder,
-    or from `base` when given."""
+    """Each linked PyPI or npm set with `imports` and `traced` filled from the handlers of
+    its functions written for that ecosystem. Display paths are the paths as given, so they
+    open from the working folder, or from `base` when given."""
     where = base or Path()
     readable = {folder for s in dependency_sets for folder in set_folders(s)}
     functions: dict[str, list[tuple[Application, Function]]] = {}
@@ -378,16 +404,26 @@ def trace_imports(
         for function in application.functions:
             functions.setdefault(function.origin.resource, []).append((application, function))
     installed_cache: dict[str, dict[str, tuple[str, ...]]] = {}
+    aliases_cache: dict[str, dict[str, str]] = {}
 
     def installed(folder: str) -> dict[str, tuple[str, ...]]:
         if folder not in installed_cache:
             installed_cache[folder] = installed_top_levels(where / folder)
         return installed_cache[folder]
 
-    traces: dict[tuple[str, str], HandlerTrace | None] = {}
+    def aliases(folder: str) -> dict[str, str]:
+        if folder not in aliases_cache:
+            # Imported where used, here and below: `node_imports` builds on this module.
+            from lambdashield.loaders.node_imports import npm_aliases
+
+            aliases_cache[folder] = npm_aliases(where / folder)
+        return aliases_cache[folder]
+
+    tracer = _Tracer(readable, installed, where)
     result: list[DependencySet] = []
     for dependency_set in dependency_sets:
-        if not dependency_set.functions or not _has_python(dependency_set):
+        ecosystems = {d.ecosystem for d in dependency_set.dependencies} & _TRACED_ECOSYSTEMS
+        if not dependency_set.functions or not ecosystems:
             result.append(dependency_set)
             continue
         own = (
@@ -399,14 +435,25 @@ def trace_imports(
         traced: list[str] = []
         for name in dependency_set.functions:
             for application, function in functions.get(name, []):
-                trace, folder = _trace(application, function, readable, installed, traces, where)
-                if trace is None:
+                trace, folder = tracer.trace(application, function)
+                if trace is None or trace.ecosystem not in ecosystems:
                     continue
-                names = {**installed(folder), **own}
-                imports.extend(
-                    HandlerImport(name, module, distribution_candidates(module, names), path, line)
-                    for module, (path, line) in sorted(trace.found.items())
-                )
+                if trace.ecosystem == "npm":
+                    from lambdashield.loaders.node_imports import npm_distributions
+
+                    renamed = aliases(folder)
+                    imports.extend(
+                        HandlerImport(name, module, npm_distributions(module, renamed), path, line)
+                        for module, (path, line) in sorted(trace.found.items())
+                    )
+                else:
+                    names = {**installed(folder), **own}
+                    imports.extend(
+                        HandlerImport(
+                            name, module, distribution_candidates(module, names), path, line
+                        )
+                        for module, (path, line) in sorted(trace.found.items())
+                    )
                 if trace.complete and name not in traced:
                     traced.append(name)
         result.append(
@@ -419,27 +466,45 @@ def trace_imports(
     return result
 
 
-def _trace(
-    application: Application,
-    function: Function,
-    readable: set[str],
-    installed: Callable[[str], dict[str, tuple[str, ...]]],
-    traces: dict[tuple[str, str], HandlerTrace | None],
-    where: Path,
-) -> tuple[HandlerTrace | None, str]:
-    if function.handler is None or (
-        python_version(function) is None and isinstance(function.runtime, str)
-    ):
+class _Tracer:
+    """Each function's handler read once per code folder, and each Node.js file once."""
+
+    def __init__(
+        self,
+        readable: set[str],
+        installed: Callable[[str], dict[str, tuple[str, ...]]],
+        where: Path,
+    ) -> None:
+        self.readable = readable
+        self.installed = installed
+        self.where = where
+        self.traces: dict[tuple[str, str, str], HandlerTrace | None] = {}
+        self.node_files: dict[Path, FileImports] = {}
+
+    def trace(
+        self, application: Application, function: Function
+    ) -> tuple[HandlerTrace | None, str]:
+        languages = _languages(function)
+        if function.handler is None or not languages:
+            return None, ""
+        code = function_code(application, function)
+        for folder in (code.code, code.build):
+            if folder is None or folder not in self.readable:
+                continue
+            if not (self.where / folder).is_dir():
+                continue
+            for language in languages:
+                key = (folder, function.handler, language)
+                if key not in self.traces:
+                    self.traces[key] = self.read(folder, function.handler, language)
+                if self.traces[key] is not None:
+                    return self.traces[key], folder
         return None, ""
-    code = function_code(application, function)
-    for folder in (code.code, code.build):
-        if folder is None or folder not in readable or not (where / folder).is_dir():
-            continue
-        key = (folder, function.handler)
-        if key not in traces:
-            traces[key] = read_handler(
-                where / folder, PurePosixPath(folder), function.handler, installed(folder)
-            )
-        if traces[key] is not None:
-            return traces[key], folder
-    return None, ""
+
+    def read(self, folder: str, handler: str, language: str) -> HandlerTrace | None:
+        root, display = self.where / folder, PurePosixPath(folder)
+        if language == "python":
+            return read_handler(root, display, handler, self.installed(folder))
+        from lambdashield.loaders.node_imports import read_node_handler
+
+        return read_node_handler(root, display, handler, self.node_files)
