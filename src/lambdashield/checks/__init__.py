@@ -93,10 +93,11 @@ def subjects(
         yield DependencyView, DependencyView(found, store), _fixed(found.origin)
     if applications:
         # The SDK extraction (service models, source readers) comes with the cache: only
-        # applications have handler code to read.
+        # applications have handler code to read. The SDK readers take the loader's trees
+        # of the handler files rather than parse them again.
         from lambdashield.checks._sdk import SourceCache
 
-        cache = SourceCache()
+        cache = SourceCache.of(handlers)
         for application in applications:
             yield from _application_subjects(application, catalogue, settings or Settings())
             root = (code_roots or {}).get(application.origin.path)

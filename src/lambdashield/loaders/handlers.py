@@ -99,6 +99,8 @@ class ParsedSource:
     JavaScript and TypeScript."""
     functions: tuple[Function, ...] = ()
     """The template functions whose handler is in this file."""
+    path: Path | None = None
+    """The file on disk, resolved: the SDK readers of the same scan reuse `syntax` by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,7 +421,7 @@ def _load_claimed(claim: _Claim, max_bytes: int, result: _Result) -> None:
         functions=tuple(f.origin.resource for f in functions),
         handlers=tuple(sorted(claim.handlers)),
     )
-    _add(result, ParsedSource(source, text, tree, functions))
+    _add(result, ParsedSource(source, text, tree, functions, claim.real))
 
 
 def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: _Result) -> None:
@@ -440,7 +442,7 @@ def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: 
         result.errors.append(text)
         return
     if display.suffix in _NODE_SUFFIXES:
-        _load_unclaimed_node(text, display, result)
+        _load_unclaimed_node(text, real, display, result)
         return
     tree = parse_python(text, display)
     if isinstance(tree, ScanError):
@@ -456,7 +458,7 @@ def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: 
     if not entries:
         return
     source = SourceFile(path=display, language="python", functions=(), handlers=entries)
-    _add(result, ParsedSource(source, text, tree, ()))
+    _add(result, ParsedSource(source, text, tree, (), real))
 
 
 _NODE_PARSERS: dict[str, Parser] = {}
@@ -506,7 +508,7 @@ def _first_error(root: Node) -> int | None:
     return None
 
 
-def _load_unclaimed_node(text: str, display: PurePosixPath, result: _Result) -> None:
+def _load_unclaimed_node(text: str, real: Path, display: PurePosixPath, result: _Result) -> None:
     encoded = text.encode("utf-8", "surrogatepass")
     entries = tuple(
         sorted(
@@ -524,7 +526,7 @@ def _load_unclaimed_node(text: str, display: PurePosixPath, result: _Result) -> 
         return
     language = _language_of(display.as_posix())
     source = SourceFile(path=display, language=language, functions=(), handlers=entries)
-    _add(result, ParsedSource(source, text, tree, ()))
+    _add(result, ParsedSource(source, text, tree, (), real))
 
 
 _PARSERS: dict[str, Callable[[str, PurePosixPath], object]] = {

@@ -13,11 +13,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdashield.checks._sdk.calls import Extraction, Note, NoteKind, SdkCall
-from lambdashield.checks._sdk.files import DEFAULT_MAX_BYTES, Source, locate_handler
+from lambdashield.checks._sdk.files import DEFAULT_MAX_BYTES, Source, SourceCache, locate_handler
 from lambdashield.checks._sdk.models import SdkData, sdk_data
 from lambdashield.checks._sdk.permissions import Need, Requirements, minimal_policy, requirements
 from lambdashield.model import Function
@@ -38,13 +37,6 @@ __all__ = [
 ]
 
 
-@dataclass
-class SourceCache:
-    """Extractions by handler file, so functions that share code read it once."""
-
-    found: dict[tuple[Path, str], Extraction] = field(default_factory=dict)
-
-
 def extract(
     function: Function,
     root: Path | None,
@@ -56,9 +48,11 @@ def extract(
     """Every SDK call `function`'s handler source makes (its file and its local imports).
 
     `root` is the scanned folder: no file outside it is read. Without it, the folder of the
-    file that defines the function is the limit.
+    file that defines the function is the limit. Functions that share a `cache` share what
+    was read.
     """
-    located = locate_handler(function, root)
+    cache = cache if cache is not None else SourceCache()
+    located = locate_handler(function, root, cache)
     if isinstance(located, str):
         return Extraction(language=None, entry=None, missing=located)
     if not data.available:
@@ -67,20 +61,18 @@ def extract(
             entry=None,
             missing="botocore's service models are not installed",
         )
-    cache_key = (located.path, located.language)
-    if cache is not None and cache_key in cache.found:
-        return cache.found[cache_key]
-    result = _extract(located, data, max_bytes)
-    if cache is not None:
-        cache.found[cache_key] = result
-    return result
+    key = (located.path, located.language)
+    found = cache.found.get(key)
+    if found is None:
+        found = cache.found[key] = _extract(located, data, max_bytes, cache)
+    return found
 
 
-def _extract(source: Source, data: SdkData, max_bytes: int) -> Extraction:
+def _extract(source: Source, data: SdkData, max_bytes: int, cache: SourceCache) -> Extraction:
     if source.language == "python":
         from lambdashield.checks._sdk.python import extract_python
 
-        return extract_python(source, data, max_bytes)
+        return extract_python(source, data, max_bytes, cache)
     from lambdashield.checks._sdk.javascript import extract_javascript
 
-    return extract_javascript(source, data, max_bytes)
+    return extract_javascript(source, data, max_bytes, cache)

@@ -8,13 +8,18 @@ resolves outside the scanned root (a `..` or a link) is treated as not there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, TypeVar
 
 from lambdashield.model import Function, ScanError
 
-__all__ = ["Source", "SourceTree", "locate_handler", "read_source"]
+if TYPE_CHECKING:
+    from lambdashield.checks._sdk.calls import Extraction
+    from lambdashield.loaders.handlers import ParsedSource
+
+__all__ = ["Source", "SourceCache", "SourceTree", "locate_handler", "read_source"]
 
 PYTHON_SUFFIXES = (".py",)
 JAVASCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
@@ -31,16 +36,6 @@ class SourceTree:
     """The function's code folder, resolved (Lambda's `/var/task`)."""
     display_base: PurePosixPath
     """How `code_dir` is displayed in reports."""
-
-    def inside(self, path: Path) -> Path | None:
-        """`path` resolved, when it is a file inside the scanned root."""
-        try:
-            resolved = path.resolve()
-        except (OSError, RuntimeError):
-            return None
-        if not resolved.is_relative_to(self.root) or not resolved.is_file():
-            return None
-        return resolved
 
     def display(self, path: Path) -> PurePosixPath:
         try:
@@ -62,6 +57,82 @@ class Source:
     """The handler function's name inside the file."""
 
 
+_Syntax = TypeVar("_Syntax")
+
+
+@dataclass
+class SourceCache:
+    """What has been found of handler code, so that nothing is looked for, parsed or
+    analysed twice; the files are taken not to change meanwhile (one scan, one `policy
+    generate`).
+
+    Syntax trees are shared: by every function and module that reads a file, and, seeded
+    with `of`, with the code rules. That is sound because no reader changes a tree: no
+    `ast` node is written to (scopes and memos are kept apart, keyed by `id`), no
+    tree-sitter tree is edited.
+    """
+
+    found: dict[tuple[Path, str], Extraction] = field(default_factory=dict)
+    """Extractions by handler file and language."""
+    trees: dict[tuple[Path, type], object] = field(default_factory=dict)
+    """Syntax trees (or the `ScanError` saying why there is none) by resolved path and
+    tree type: `ast.Module`, or tree-sitter's `Tree`."""
+    files: dict[Path, Path | None] = field(default_factory=dict)
+    """Paths looked for: resolved, or `None` when there is no file."""
+    folders: dict[Path, Path | None] = field(default_factory=dict)
+    """Folders resolved, or `None` when that failed."""
+
+    @classmethod
+    def of(cls, sources: Iterable[ParsedSource]) -> SourceCache:
+        """A cache holding the trees the loader made of handler files. A link may give a
+        file another suffix, and each side picks the grammar by the name it sees: a tree is
+        shared only when both names agree."""
+        cache = cls()
+        for source in sources:
+            if source.path is not None and source.path.suffix == source.file.path.suffix:
+                cache.trees[source.path, type(source.syntax)] = source.syntax
+        return cache
+
+    def file(self, path: Path, root: Path) -> Path | None:
+        """`path` resolved, when it is a file inside `root`."""
+        if path not in self.files:
+            # A stat is far cheaper than resolving a path that is not there.
+            resolved = _resolve(path) if path.is_file() else None
+            self.files[path] = resolved if resolved is not None and resolved.is_file() else None
+        found = self.files[path]
+        return found if found is not None and found.is_relative_to(root) else None
+
+    def folder(self, path: Path) -> Path | None:
+        if path not in self.folders:
+            self.folders[path] = _resolve(path)
+        return self.folders[path]
+
+    def syntax(
+        self,
+        path: Path,
+        kind: type[_Syntax],
+        display: PurePosixPath,
+        parse: Callable[[], _Syntax | ScanError],
+    ) -> _Syntax | ScanError:
+        """The `kind` tree of the file at `path` (resolved), parsed the first time."""
+        key = (path, kind)
+        found = self.trees.get(key)
+        if isinstance(found, ScanError):
+            return found if found.path == display else replace(found, path=display)
+        if isinstance(found, kind):
+            return found
+        made = parse()
+        self.trees[key] = made
+        return made
+
+
+def _resolve(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
 def _language(runtime: object) -> str | None:
     if isinstance(runtime, str):
         if runtime.startswith("python"):
@@ -72,7 +143,7 @@ def _language(runtime: object) -> str | None:
     return None
 
 
-def locate_handler(function: Function, root: Path | None) -> Source | str:
+def locate_handler(function: Function, root: Path | None, cache: SourceCache) -> Source | str:
     """The handler source of `function`, or why it cannot be analysed."""
     if function.package_type.lower() == "image":
         return "the function is a container image"
@@ -84,11 +155,10 @@ def locate_handler(function: Function, root: Path | None) -> Source | str:
     if language == "other":
         return f"the {function.runtime} runtime is not analysed"
     template_dir = Path(function.origin.path.parent)
-    try:
-        base = template_dir.resolve()
-        scanned = (root or template_dir).resolve()
-        code_dir = (template_dir / function.code_uri).resolve()
-    except (OSError, RuntimeError):
+    base = cache.folder(template_dir)
+    scanned = cache.folder(root or template_dir)
+    code_dir = cache.folder(template_dir / function.code_uri)
+    if base is None or scanned is None or code_dir is None:
         return "the function's code folder cannot be read"
     if not code_dir.is_relative_to(scanned):
         return f"the code folder {function.code_uri} is outside the scanned folder"
@@ -108,10 +178,7 @@ def locate_handler(function: Function, root: Path | None) -> Source | str:
     languages = [language] if language else ["python", "javascript"]
     for lang in languages:
         for candidate in _candidates(head, last, lang):
-            # A stat is far cheaper than resolving a path that is not there.
-            if not (code_dir / candidate).exists():
-                continue
-            found = tree.inside(code_dir / candidate)
+            found = cache.file(code_dir / candidate, scanned)
             if found is not None:
                 return Source(tree, found, tree.display(found), lang, name)
     return f"the handler file for {function.handler!r} was not found in {tree.display_base}"

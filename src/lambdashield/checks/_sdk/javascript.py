@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Tree
 
 from lambdashield.checks._sdk.calls import (
     Arg,
@@ -34,7 +34,7 @@ from lambdashield.checks._sdk.calls import (
     Text,
     Unknown,
 )
-from lambdashield.checks._sdk.files import JAVASCRIPT_SUFFIXES, Source, read_source
+from lambdashield.checks._sdk.files import JAVASCRIPT_SUFFIXES, Source, SourceCache, read_source
 from lambdashield.checks._sdk.models import SdkData, key
 from lambdashield.model import ScanError
 
@@ -480,10 +480,11 @@ class _File:
 
 
 class _Program:
-    def __init__(self, source: Source, data: SdkData, max_bytes: int) -> None:
+    def __init__(self, source: Source, data: SdkData, max_bytes: int, cache: SourceCache) -> None:
         self.source = source
         self.data = data
         self.max_bytes = max_bytes
+        self.cache = cache
         self.files: dict[Path, _File] = {}
         self.errors: list[ScanError] = []
         self.notes: list[Note] = []
@@ -508,7 +509,7 @@ class _Program:
         if base.suffix == ".js":
             candidates += [base.with_suffix(s) for s in (".ts", ".mts", ".cts")]
         for candidate in candidates:
-            found = self.source.tree.inside(candidate)
+            found = self.cache.file(candidate, self.source.tree.root)
             if found is not None and found.suffix in JAVASCRIPT_SUFFIXES:
                 return found
         return None
@@ -617,17 +618,9 @@ class _Program:
 
     def parse(self, path: Path) -> _File | None:
         display = self.source.tree.display(path)
-        text = read_source(path, display, self.max_bytes)
-        if isinstance(text, ScanError):
-            self.errors.append(text)
-            return None
-        tree = _parser(path.suffix).parse(text.encode("utf-8"))
-        if tree.root_node.has_error:
-            bad = next(
-                (n for n in _walk(tree.root_node) if n.type == "ERROR" or n.is_missing), None
-            )
-            line = bad.start_point[0] + 1 if bad is not None else None
-            self.errors.append(ScanError(display, "JavaScript/TypeScript syntax error", line))
+        tree = self.cache.syntax(path, Tree, display, lambda: _parse(path, display, self.max_bytes))
+        if isinstance(tree, ScanError):
+            self.errors.append(tree)
             return None
         parsed = _File(self, path, display, tree.root_node)
         self.files[path] = parsed
@@ -818,9 +811,23 @@ class _Program:
         self.record(file, node, client.service, method, (operation,), params)
 
 
-def extract_javascript(source: Source, data: SdkData, max_bytes: int) -> Extraction:
+def _parse(path: Path, display: PurePosixPath, max_bytes: int) -> Tree | ScanError:
+    text = read_source(path, display, max_bytes)
+    if isinstance(text, ScanError):
+        return text
+    tree = _parser(path.suffix).parse(text.encode("utf-8"))
+    if tree.root_node.has_error:
+        bad = next((n for n in _walk(tree.root_node) if n.type == "ERROR" or n.is_missing), None)
+        line = bad.start_point[0] + 1 if bad is not None else None
+        return ScanError(display, "JavaScript/TypeScript syntax error", line)
+    return tree
+
+
+def extract_javascript(
+    source: Source, data: SdkData, max_bytes: int, cache: SourceCache
+) -> Extraction:
     """Every SDK call the handler's file and its local imports make."""
-    program = _Program(source, data, max_bytes)
+    program = _Program(source, data, max_bytes, cache)
     try:
         program.load()
         program.collect()

@@ -16,6 +16,7 @@ Bounds: at most `_MAX_ALTERNATIVES` values per name, `_MAX_DEPTH` nested evaluat
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -33,7 +34,7 @@ from lambdashield.checks._sdk.calls import (
     Text,
     Unknown,
 )
-from lambdashield.checks._sdk.files import Source, read_source
+from lambdashield.checks._sdk.files import Source, SourceCache, read_source
 from lambdashield.checks._sdk.models import ResourceModel, SdkData, key
 from lambdashield.model import ScanError
 
@@ -286,10 +287,11 @@ class _ModuleInfo:
 class _Program:
     """The handler's module and the local modules it imports, read together."""
 
-    def __init__(self, source: Source, data: SdkData, max_bytes: int) -> None:
+    def __init__(self, source: Source, data: SdkData, max_bytes: int, cache: SourceCache) -> None:
         self.source = source
         self.data = data
         self.max_bytes = max_bytes
+        self.cache = cache
         self.modules: dict[str, _ModuleInfo] = {}
         self.errors: list[ScanError] = []
         self.notes: list[Note] = []
@@ -312,7 +314,7 @@ class _Program:
             return None
         base = self.source.tree.code_dir.joinpath(*parts)
         for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            found = self.source.tree.inside(candidate)
+            found = self.cache.file(candidate, self.source.tree.root)
             if found is not None:
                 return found
         return None
@@ -343,19 +345,11 @@ class _Program:
 
     def parse(self, name: str, path: Path, package: bool) -> _ModuleInfo | None:
         display = self.source.tree.display(path)
-        text = read_source(path, display, self.max_bytes)
-        if isinstance(text, ScanError):
-            self.errors.append(text)
-            return None
-        try:
-            tree = ast.parse(text, filename=str(display))
-        except SyntaxError as exc:
-            detail = exc.msg or "invalid syntax"
-            self.errors.append(ScanError(display, f"Python syntax error: {detail}", exc.lineno))
-            return None
-        except (ValueError, RecursionError, MemoryError) as exc:
-            message = "too deeply nested to parse" if isinstance(exc, RecursionError) else str(exc)
-            self.errors.append(ScanError(display, f"cannot parse Python: {message}"))
+        tree = self.cache.syntax(
+            path, ast.Module, display, lambda: _parse(path, display, self.max_bytes)
+        )
+        if isinstance(tree, ScanError):
+            self.errors.append(tree)
             return None
         package_name = name if package else name.rpartition(".")[0]
         info = _ModuleInfo(name, package_name, display, tree)
@@ -365,7 +359,7 @@ class _Program:
         return info
 
     def imports_of(self, info: _ModuleInfo) -> Iterator[str]:
-        for node in ast.walk(info.tree):
+        for node in _import_statements(info.tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     self.library_note(info, node, alias.name)
@@ -1303,15 +1297,45 @@ def _absolute(package: str, module: str | None, level: int) -> str | None:
     return ".".join(base)
 
 
+def _import_statements(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The imports of `tree` in `ast.walk`'s order (breadth first), which decides the order
+    modules load in. Only statements, and the `except` and `case` clauses that hold them,
+    can hold an import: expressions, most of the tree, are not walked."""
+    queue: deque[ast.AST] = deque([tree])
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        queue.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case))
+        )
+
+
 def _prefixes(name: str) -> Iterator[str]:
     parts = name.split(".")
     for end in range(1, len(parts) + 1):
         yield ".".join(parts[:end])
 
 
-def extract_python(source: Source, data: SdkData, max_bytes: int) -> Extraction:
+def _parse(path: Path, display: PurePosixPath, max_bytes: int) -> ast.Module | ScanError:
+    text = read_source(path, display, max_bytes)
+    if isinstance(text, ScanError):
+        return text
+    try:
+        return ast.parse(text, filename=str(display))
+    except SyntaxError as exc:
+        detail = exc.msg or "invalid syntax"
+        return ScanError(display, f"Python syntax error: {detail}", exc.lineno)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        message = "too deeply nested to parse" if isinstance(exc, RecursionError) else str(exc)
+        return ScanError(display, f"cannot parse Python: {message}")
+
+
+def extract_python(source: Source, data: SdkData, max_bytes: int, cache: SourceCache) -> Extraction:
     """Every SDK call the handler's module and its local imports make."""
-    program = _Program(source, data, max_bytes)
+    program = _Program(source, data, max_bytes, cache)
     program.load(source.path)
     try:
         program.collect()

@@ -1,0 +1,166 @@
+"""A scan parses each handler file, and each local module its handlers import, once: the code
+rules and the SDK readers (LS-IAM-101/102) share the trees, and neither changes them."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tree_sitter import Parser, Tree
+
+from lambdashield.checks._sdk import javascript as sdk_javascript
+from lambdashield.config import Config
+from lambdashield.engine import scan
+from lambdashield.loaders import handlers
+from lambdashield.model import ScanReport
+from lambdashield.policygen import generate
+
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Environment:
+      Variables:
+        TABLE: orders
+Resources:
+"""
+FUNCTION = """\
+  {name}:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: {runtime}
+      CodeUri: {folder}/
+      Handler: {module}.handler
+      Policies:
+        - DynamoDBReadPolicy:
+            TableName: orders
+"""
+FILES = {
+    "py/shared.py": (
+        "import os\n\nimport boto3\n\n"
+        'TABLE = boto3.resource("dynamodb").Table(os.environ["TABLE"])\n\n\n'
+        'def get(key):\n    return TABLE.get_item(Key={"id": key})\n'
+    ),
+    "py/a.py": (
+        'from shared import get\n\n\ndef handler(event, context):\n    return get(event["id"])\n'
+    ),
+    "py/b.py": (
+        'import shared\n\n\ndef handler(event, context):\n    return shared.get(event["order"])\n'
+    ),
+    "js/lib.js": (
+        'const { DynamoDBClient, GetItemCommand } = require("@aws-sdk/client-dynamodb");\n'
+        "const client = new DynamoDBClient({});\n"
+        "exports.get = (id) =>\n"
+        "  client.send(new GetItemCommand({ TableName: process.env.TABLE, Key: { id } }));\n"
+    ),
+    "js/a.js": (
+        'const { get } = require("./lib");\nexports.handler = async (event) => get(event.id);\n'
+    ),
+    "js/b.js": (
+        'const lib = require("./lib");\nexports.handler = async (event) => lib.get(event.order);\n'
+    ),
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    template = TEMPLATE
+    for path, text in FILES.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+        folder, _, module = path.removesuffix(".py").removesuffix(".js").partition("/")
+        if module in ("a", "b"):
+            runtime = "python3.12" if folder == "py" else "nodejs20.x"
+            name = f"{folder.capitalize()}{module.upper()}Function"
+            template += FUNCTION.format(name=name, runtime=runtime, folder=folder, module=module)
+    (tmp_path / "template.yaml").write_text(template, encoding="utf-8")
+    return tmp_path
+
+
+@dataclass
+class _Parsed:
+    counts: Counter[str] = field(default_factory=Counter)
+    """How often each source text was parsed, by `ast` or tree-sitter."""
+    modules: list[tuple[ast.Module, str]] = field(default_factory=list)
+    trees: list[tuple[Tree, str]] = field(default_factory=list)
+    """The trees made, each with its dump when it was made."""
+
+
+class _CountingParser:
+    def __init__(self, parser: Parser, parsed: _Parsed) -> None:
+        self.parser = parser
+        self.parsed = parsed
+
+    def parse(self, data: bytes, *args: Any) -> Tree:
+        self.parsed.counts[data.decode("utf-8")] += 1
+        tree = self.parser.parse(data, *args)
+        self.parsed.trees.append((tree, str(tree.root_node)))
+        return tree
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> _Parsed:
+    found = _Parsed()
+    parse = ast.parse
+
+    def counting_ast(source: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        found.counts[source if isinstance(source, str) else source.decode("utf-8")] += 1
+        tree = parse(source, *args, **kwargs)
+        found.modules.append((tree, ast.dump(tree, include_attributes=True)))
+        return tree
+
+    def counting(factory: Callable[[Any], Parser]) -> Callable[[Any], Any]:
+        return lambda kind: _CountingParser(factory(kind), found)
+
+    monkeypatch.setattr(ast, "parse", counting_ast)
+    monkeypatch.setattr(handlers, "_node_parser", counting(handlers._node_parser))
+    monkeypatch.setattr(sdk_javascript, "_parser", counting(sdk_javascript._parser))
+    return found
+
+
+def _scan(project: Path) -> ScanReport:
+    return scan([project], Config(db=Path("/nonexistent"), fail_on_missing_db=False))
+
+
+def test_a_scan_parses_each_handler_file_once(project: Path, parsed: _Parsed) -> None:
+    report = _scan(project)
+    assert report.errors == ()
+    # The SDK readers did run: the roles grant actions the code does not call.
+    assert "LS-IAM-101" in {f.rule.id for f in report.findings}
+    handler_files = ("py/a.py", "py/b.py", "js/a.js", "js/b.js")
+    assert {path: parsed.counts[FILES[path]] for path in handler_files} == dict.fromkeys(
+        handler_files, 1
+    )
+
+
+def test_a_local_module_two_handlers_import_is_parsed_once(project: Path, parsed: _Parsed) -> None:
+    _scan(project)
+    assert parsed.counts[FILES["py/shared.py"]] == 1
+    assert parsed.counts[FILES["js/lib.js"]] == 1
+
+    parsed.counts.clear()
+    # `policy generate` has no loader's trees to reuse, and a cache of its own.
+    generated, errors = generate(str(project))
+    assert errors == []
+    assert [g.policy["Statement"][0]["Action"] for g in generated if g.policy] == [
+        ["dynamodb:GetItem"]
+    ] * 4
+    assert parsed.counts == Counter(FILES.values())
+
+
+def test_the_shared_trees_are_left_as_parsed(project: Path, parsed: _Parsed) -> None:
+    """Sharing a tree is sound only while nobody writes to it: no attribute set on an `ast`
+    node (parent links, `fix_missing_locations`), no node rewritten, no tree-sitter edit."""
+    _scan(project)
+    assert len(parsed.modules) == len(parsed.trees) == 3
+    for module, dump in parsed.modules:
+        assert ast.dump(module, include_attributes=True) == dump
+        for node in ast.walk(module):
+            assert set(vars(node)) <= {*node._fields, *node._attributes}, type(node)
+    for tree, sexp in parsed.trees:
+        assert str(tree.root_node) == sexp
