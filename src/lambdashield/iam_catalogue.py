@@ -194,7 +194,15 @@ def _read_service(data_dir: Path, prefix: str) -> _Payload:
 
 
 class _Service:
-    __slots__ = ("_actions", "_filtered", "_raw", "_sorted", "prefix", "resource_arns")
+    __slots__ = (
+        "_actions",
+        "_filtered",
+        "_position",
+        "_raw",
+        "_sorted",
+        "prefix",
+        "resource_arns",
+    )
 
     def __init__(self, prefix: str, raw: dict[str, _Raw], resource_arns: dict[str, str]) -> None:
         self.prefix = prefix
@@ -202,6 +210,8 @@ class _Service:
         self._actions: dict[str, Action] = {}
         self._filtered: dict[frozenset[AccessLevel], frozenset[str]] = {}
         self._sorted: list[str] | None = None
+        self._position: dict[str, int] = {}
+        """Each name's place in the catalogue: matches are returned in that order."""
         self.resource_arns = resource_arns
 
     def names(self) -> Iterable[str]:
@@ -221,14 +231,12 @@ class _Service:
             return [n for n in self._raw if pattern.fullmatch(n)]
         if self._sorted is None:
             self._sorted = sorted(self._raw)
+            self._position = {name: i for i, name in enumerate(self._raw)}
         ordered = self._sorted
         start = end = bisect.bisect_left(ordered, head)
         while end < len(ordered) and ordered[end].startswith(head):
             end += 1
-        found = set(ordered[start:end])
-        if len(found) < 2:
-            return list(found)
-        return [n for n in self._raw if n in found]
+        return sorted(ordered[start:end], key=self._position.__getitem__)
 
     def scopable_with(self, levels: frozenset[AccessLevel]) -> frozenset[str]:
         """Names of the actions that take a resource and have one of `levels`."""
