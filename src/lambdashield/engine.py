@@ -147,7 +147,9 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
         from lambdashield.loaders.link import link_dependencies
 
         loaded.dependency_sets = trace_imports(
-            loaded.applications, link_dependencies(loaded.applications, loaded.dependency_sets)
+            loaded.applications,
+            link_dependencies(loaded.applications, loaded.dependency_sets),
+            parsed={s.path: s for s in loaded.handlers if s.path is not None},
         )
     store = _advisories(loaded, config)
     try:

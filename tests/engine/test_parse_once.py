@@ -1,5 +1,7 @@
-"""A scan parses each handler file, and each local module its handlers import, once: the code
-rules and the SDK readers (LS-IAM-101/102) share the trees, and neither changes them."""
+"""A scan parses each handler file once: the code rules, the SDK readers (LS-IAM-101/102)
+and, when there are dependency files, the import trace (LS-DEP-005) share its tree, and none
+changes it. A local module several handlers import is parsed once by the SDK readers, and
+once by the import trace."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from tree_sitter import Parser, Tree
 from lambdashield.checks._sdk import javascript as sdk_javascript
 from lambdashield.config import Config
 from lambdashield.engine import scan
-from lambdashield.loaders import handlers
+from lambdashield.loaders import handlers, node_imports
 from lambdashield.model import ScanReport
 from lambdashield.policygen import generate
 
@@ -67,8 +69,28 @@ FILES = {
 }
 
 
+DEPENDENCIES = {
+    "py/requirements.txt": "boto3==1.34.0\n",
+    "js/package-lock.json": (
+        '{"lockfileVersion": 3, "packages": {"": {"dependencies": '
+        '{"@aws-sdk/client-dynamodb": "3.500.0"}}, '
+        '"node_modules/@aws-sdk/client-dynamodb": {"version": "3.500.0"}}}'
+    ),
+}
+"""Dependency files beside the handlers: the scan traces what the handlers import."""
+
+
+@pytest.fixture(params=[False, True], ids=["code only", "with dependency files"])
+def dependencies(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, dependencies: bool) -> Path:
+    if dependencies:
+        for path, text in DEPENDENCIES.items():
+            (tmp_path / path).parent.mkdir(exist_ok=True)
+            (tmp_path / path).write_text(text, encoding="utf-8")
     template = TEMPLATE
     for path, text in FILES.items():
         (tmp_path / path).parent.mkdir(exist_ok=True)
@@ -95,6 +117,7 @@ class _CountingParser:
     def __init__(self, parser: Parser, parsed: _Parsed) -> None:
         self.parser = parser
         self.parsed = parsed
+        self.language = parser.language
 
     def parse(self, data: bytes, *args: Any) -> Tree:
         self.parsed.counts[data.decode("utf-8")] += 1
@@ -120,6 +143,7 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> _Parsed:
     monkeypatch.setattr(ast, "parse", counting_ast)
     monkeypatch.setattr(handlers, "_node_parser", counting(handlers._node_parser))
     monkeypatch.setattr(sdk_javascript, "_parser", counting(sdk_javascript._parser))
+    monkeypatch.setattr(node_imports, "_parser", counting(node_imports._parser))
     return found
 
 
@@ -127,21 +151,38 @@ def _scan(project: Path) -> ScanReport:
     return scan([project], Config(db=Path("/nonexistent"), fail_on_missing_db=False))
 
 
-def test_a_scan_parses_each_handler_file_once(project: Path, parsed: _Parsed) -> None:
+def test_a_scan_parses_each_handler_file_once(
+    project: Path, dependencies: bool, parsed: _Parsed
+) -> None:
     report = _scan(project)
     assert report.errors == ()
     # The SDK readers did run: the roles grant actions the code does not call.
     assert "LS-IAM-101" in {f.rule.id for f in report.findings}
+    # So did the import trace, when there are dependency files.
+    traced = {s.origin.path.name: s.traced for s in report.dependency_sets}
+    assert traced == (
+        {
+            "requirements.txt": ("PyAFunction", "PyBFunction"),
+            "package-lock.json": ("JsAFunction", "JsBFunction"),
+        }
+        if dependencies
+        else {}
+    )
     handler_files = ("py/a.py", "py/b.py", "js/a.js", "js/b.js")
     assert {path: parsed.counts[FILES[path]] for path in handler_files} == dict.fromkeys(
         handler_files, 1
     )
 
 
-def test_a_local_module_two_handlers_import_is_parsed_once(project: Path, parsed: _Parsed) -> None:
+def test_a_local_module_two_handlers_import_is_parsed_once(
+    project: Path, dependencies: bool, parsed: _Parsed
+) -> None:
     _scan(project)
-    assert parsed.counts[FILES["py/shared.py"]] == 1
-    assert parsed.counts[FILES["js/lib.js"]] == 1
+    # Once for both handlers: by the SDK readers, and by the import trace when there are
+    # dependency files (it runs before them, and keeps what a module imports, not its tree).
+    times = 1 + dependencies
+    assert parsed.counts[FILES["py/shared.py"]] == times
+    assert parsed.counts[FILES["js/lib.js"]] == times
 
     parsed.counts.clear()
     # `policy generate` has no loader's trees to reuse, and a cache of its own.
@@ -153,11 +194,13 @@ def test_a_local_module_two_handlers_import_is_parsed_once(project: Path, parsed
     assert parsed.counts == Counter(FILES.values())
 
 
-def test_the_shared_trees_are_left_as_parsed(project: Path, parsed: _Parsed) -> None:
+def test_the_shared_trees_are_left_as_parsed(
+    project: Path, dependencies: bool, parsed: _Parsed
+) -> None:
     """Sharing a tree is sound only while nobody writes to it: no attribute set on an `ast`
     node (parent links, `fix_missing_locations`), no node rewritten, no tree-sitter edit."""
     _scan(project)
-    assert len(parsed.modules) == len(parsed.trees) == 3
+    assert len(parsed.modules) == len(parsed.trees) == 3 + dependencies
     for module, dump in parsed.modules:
         assert ast.dump(module, include_attributes=True) == dump
         for node in ast.walk(module):

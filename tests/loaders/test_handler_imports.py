@@ -3,12 +3,16 @@ TypeScript: own modules followed, nothing run."""
 
 from __future__ import annotations
 
+import ast
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
+from tree_sitter import Parser, Tree
 
 from lambdashield.advisories.store import import_path
 from lambdashield.config import Config
@@ -22,6 +26,7 @@ from lambdashield.loaders.handler_imports import (
     top_levels_of,
     trace_imports,
 )
+from lambdashield.loaders.handlers import load_handlers
 from lambdashield.loaders.node_imports import (
     npm_aliases,
     npm_distributions,
@@ -200,6 +205,18 @@ def test_too_many_files_is_not_traced(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(handler_imports, "MAX_FILES", 2)
     trace = read_handler(tmp_path, PurePosixPath("code"), "app.handler")
     assert trace is not None and not trace.complete
+
+
+def test_what_the_parser_warns_of_does_not_stop_the_trace(tmp_path: Path) -> None:
+    """An invalid escape is a warning, an error under `-W error` (as in this suite): the
+    module is read all the same, as the handler loader reads it."""
+    write(
+        tmp_path,
+        {"app.py": "import helper\nP = '\\d+'\n", "helper.py": "import yaml\nP = '\\d+'\n"},
+    )
+    trace = read_handler(tmp_path, PurePosixPath("code"), "app.handler")
+    assert trace is not None and trace.complete
+    assert sorted(trace.found) == ["yaml"]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symbolic links")
@@ -722,3 +739,186 @@ def test_scan_reports_reachable_npm_packages(
         (plugins, "@lsdemo/router"): None,
         (plugins, "lsdemo-parser"): True,
     }
+
+
+# --- The handler loader's trees ---------------------------------------------------------
+
+PYPI = (Dependency("PyPI", "requests", "2.31.0", "==2.31.0", pinned=True),)
+NPM = (Dependency("npm", "lsdemo-parser", "1.4.0", "1.4.0", pinned=True),)
+
+
+def traced_both_ways(
+    root: Path, monkeypatch: pytest.MonkeyPatch, functions: tuple[Function, ...], ecosystem: str
+) -> tuple[list[DependencySet], Counter[bytes]]:
+    """The sets traced with the trees `load_handlers` made of the handler files, and without;
+    and the files parsed (by their bytes, as read) by the trace with those trees."""
+    monkeypatch.chdir(root)
+    application = Application(
+        Origin(PurePosixPath("template.yaml"), "template.yaml", "sam"), functions=functions
+    )
+    names = tuple(f.origin.resource for f in functions)
+    folders = sorted({f.code_uri or "" for f in functions})
+    sets = [
+        DependencySet(
+            Origin(PurePosixPath(folder, "deps"), "deps", "dependencies"),
+            "requirements" if ecosystem == "PyPI" else "package-lock",
+            PYPI if ecosystem == "PyPI" else NPM,
+            locked=True,
+            functions=names,
+        )
+        for folder in folders
+    ]
+    loaded = load_handlers([application], root=root)
+    parsed = {s.path: s for s in loaded.sources if s.path is not None}
+    without = trace_imports([application], sets)
+
+    counts: Counter[bytes] = Counter()
+    parse = ast.parse
+
+    def counting_ast(source: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        counts[source if isinstance(source, bytes) else source.encode()] += 1
+        return parse(source, *args, **kwargs)
+
+    class CountingParser:
+        def __init__(self, parser: Parser) -> None:
+            self.parser = parser
+            self.language = parser.language
+
+        def parse(self, data: bytes) -> Tree:
+            counts[data] += 1
+            return self.parser.parse(data)
+
+    real_parser = node_imports._parser
+    monkeypatch.setattr(ast, "parse", counting_ast)
+    monkeypatch.setattr(node_imports, "_parser", lambda suffix: CountingParser(real_parser(suffix)))
+    with_trees = trace_imports([application], sets, parsed=parsed)
+    assert with_trees == without
+    return with_trees, counts
+
+
+def test_the_trace_reads_the_loaders_python_trees_and_each_module_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = b"import boto3\nimport yaml\n"
+    write(
+        tmp_path,
+        {
+            "py/a.py": "from shared import get\nimport requests\n\ndef handler(e, c): pass\n",
+            "py/b.py": "import shared\n\ndef handler(e, c): pass\n",
+            "py/shared.py": shared.decode(),
+        },
+    )
+    functions = (function("A", "py", "a.handler"), function("B", "py", "b.handler"))
+    (traced,), counts = traced_both_ways(tmp_path, monkeypatch, functions, "PyPI")
+    assert traced.traced == ("A", "B")
+    assert {(i.function, i.module) for i in traced.imports} == {
+        ("A", "requests"),
+        ("A", "boto3"),
+        ("A", "yaml"),
+        ("B", "boto3"),
+        ("B", "yaml"),
+    }
+    assert counts == Counter({shared: 1})  # the handlers not again, the module once
+
+
+@pytest.mark.parametrize(
+    ("source", "reused"),
+    [
+        pytest.param(
+            b"# -*- coding: latin-1 -*-\nNAME = '\xe9t\xe9'  # \xe0\nimport requests\n",
+            True,
+            id="latin-1 declared",
+        ),
+        pytest.param(
+            b"# vim: set fileencoding=cp1252 :\n'\x80'\nimport requests\n", True, id="cp1252"
+        ),
+        pytest.param(b"\xef\xbb\xbfimport requests\n", True, id="BOM"),
+        pytest.param(b"import os\r\nimport requests\r\n", True, id="CRLF"),
+        pytest.param(b"import requests\nx = '\xe9'\n", False, id="not UTF-8, undeclared"),
+        pytest.param(b"# coding: no-such-codec\nimport requests\n", False, id="unknown codec"),
+        pytest.param(
+            b"\xef\xbb\xbf# coding: latin-1\nimport requests\n", False, id="BOM and latin-1"
+        ),
+    ],
+)
+def test_a_python_handler_in_any_encoding_traces_as_it_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: bytes, reused: bool
+) -> None:
+    """The loader decodes a handler as the compiler does (PEP 263): its tree is the one the
+    trace would make of the bytes, and where it made none the trace parses the file, as it
+    did before; either way the result is the same as without the loader's trees."""
+    (tmp_path / "py").mkdir()
+    (tmp_path / "py/app.py").write_bytes(source + b"\ndef handler(event, context):\n    pass\n")
+    (traced,), counts = traced_both_ways(
+        tmp_path, monkeypatch, (function("Api", "py", "app.handler"),), "PyPI"
+    )
+    assert sum(counts.values()) == (0 if reused else 1)
+    assert traced.traced == (("Api",) if reused else ())
+
+
+NODE_SOURCE = 'const p = require("lsdemo-parser");\nexports.handler = async () => p;\n'
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "prefix", "reused"),
+    [
+        pytest.param("app.js", None, "", True, id="js"),
+        pytest.param("app.mjs", None, "", True, id="mjs"),
+        pytest.param("app.cjs", None, "", True, id="cjs"),
+        pytest.param("app.ts", None, "", True, id="ts"),
+        pytest.param("app.mts", None, "", True, id="mts"),
+        pytest.param("app.js", None, "\ufeff", False, id="js with a BOM"),
+        # The loader takes the grammar from the name the template leads to, the trace from
+        # the real file's: each tree is made with the grammar of its reader.
+        pytest.param("app.js", "impl.ts", "", False, id="js link to ts"),
+        pytest.param("app.ts", "impl.js", "", False, id="ts link to js"),
+        pytest.param("app.ts", "impl.tsx", "", False, id="ts link to tsx"),
+        pytest.param("app.js", "impl.mjs", "", True, id="js link to mjs"),
+        pytest.param("app.ts", "impl.TS", "", True, id="ts link to TS"),
+        pytest.param("app.js", "impl.TS", "", False, id="js link to TS"),
+    ],
+)
+def test_a_node_handler_tree_is_read_when_made_with_the_traces_grammar(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    target: str | None,
+    prefix: str,
+    reused: bool,
+) -> None:
+    code = tmp_path / "js"
+    code.mkdir()
+    if target is None:
+        (code / name).write_text(prefix + NODE_SOURCE, encoding="utf-8")
+    else:
+        if os.name == "nt":
+            pytest.skip("symbolic links")
+        (code / target).write_text(prefix + NODE_SOURCE, encoding="utf-8")
+        (code / name).symlink_to(code / target)
+    functions = (function("Web", "js", "app.handler", "nodejs20.x"),)
+    (traced,), counts = traced_both_ways(tmp_path, monkeypatch, functions, "npm")
+    assert traced.traced == ("Web",)
+    assert [(i.module, i.line) for i in traced.imports] == [("lsdemo-parser", 1)]
+    assert sum(counts.values()) == (0 if reused else 1)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links")
+def test_a_tree_of_another_grammar_is_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`app.js` is a link to `impl.ts` holding JSX: JavaScript to the loader, which parses
+    it, TypeScript to the trace, whose grammar has no JSX. Taking the loader's tree would
+    call the handler traced."""
+    code = tmp_path / "js"
+    code.mkdir()
+    (code / "impl.ts").write_text(
+        'const p = require("lsdemo-parser");\nconst view = <p>{p.name}</p>;\n'
+        "exports.handler = async () => view;\n",
+        encoding="utf-8",
+    )
+    (code / "app.js").symlink_to(code / "impl.ts")
+    functions = (function("Web", "js", "app.handler", "nodejs20.x"),)
+    (traced,), counts = traced_both_ways(tmp_path, monkeypatch, functions, "npm")
+    assert traced.traced == ()
+    assert [i.module for i in traced.imports] == ["lsdemo-parser"]
+    assert sum(counts.values()) == 1

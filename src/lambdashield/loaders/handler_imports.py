@@ -21,6 +21,10 @@ otherwise what was found is kept but nothing is claimed about the rest.
 
 `importlib.import_module("x")` and `__import__("x")` with a literal name count as imports.
 
+A scan parses each file once: the trace takes the syntax trees `loaders.handlers` made of
+the handler files (`parsed`, by resolved path) and reads them, never changing them, and
+each other module it follows is parsed once however many handlers import it.
+
 Node.js functions' JavaScript and TypeScript handlers are read the same way by
 `loaders.node_imports`. A function's imports are added to the linked sets of its own
 ecosystem only (a Python handler's to PyPI sets, a Node.js handler's to npm sets), and so is
@@ -33,8 +37,9 @@ import ast
 import os
 import re
 import sys
+import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -43,6 +48,7 @@ from lambdashield.loaders.link import function_code, python_version, set_folders
 from lambdashield.model import Application, DependencySet, Function, HandlerImport, Unresolved
 
 if TYPE_CHECKING:
+    from lambdashield.loaders.handlers import ParsedSource
     from lambdashield.loaders.node_imports import FileImports
 
 __all__ = [
@@ -230,6 +236,44 @@ class HandlerTrace:
     """Where the modules it found come from: `PyPI` for Python code, `npm` for Node.js."""
 
 
+class _PythonFiles:
+    """The imports of each Python file, read once: a module several handlers import is
+    parsed once, and a handler file the handler loader parsed is not parsed again."""
+
+    def __init__(self, parsed: Mapping[Path, ParsedSource] | None = None) -> None:
+        self.parsed = parsed or {}
+        self.read: dict[Path, tuple[_Import, ...] | None] = {}
+
+    def imports(self, path: Path) -> tuple[_Import, ...] | None:
+        """Those of the file at `path` (resolved); `None` when it cannot be read or parsed."""
+        if path not in self.read:
+            self.read[path] = self._imports(path)
+        return self.read[path]
+
+    def _imports(self, path: Path) -> tuple[_Import, ...] | None:
+        try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                return None
+            # The loader's tree is the one `ast.parse` makes of the bytes: the loader decodes
+            # them as the compiler does (a BOM, else a PEP 263 `coding:` line, else UTF-8,
+            # by `tokenize.detect_encoding`), then parses that text. A file it could not
+            # decode, or refused (over its size or line limits), has no tree and is parsed
+            # here, as before. A link may give a `.py` name to a file the loader took for
+            # JavaScript: its tree-sitter tree is not taken.
+            source = self.parsed.get(path)
+            tree = source.syntax if source is not None else None
+            if not isinstance(tree, ast.Module):
+                with warnings.catch_warnings():
+                    # As the loader: what the parser warns of in the scanned code (an
+                    # invalid escape) is not ours to raise, nor, raised as an error, to
+                    # stop the trace.
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(path.read_bytes(), filename=path.name)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return tuple(_imports(tree))
+
+
 def contained_file(path: Path, real_root: Path) -> Path | None:
     """The real path of `path` when it is a file inside `real_root` (itself resolved), links
     followed: a function's own code is read only from its code folder."""
@@ -254,12 +298,17 @@ def _module_path(handler: str) -> str | None:
 
 class _Reader:
     def __init__(
-        self, root: Path, display: PurePosixPath, installed: dict[str, tuple[str, ...]]
+        self,
+        root: Path,
+        display: PurePosixPath,
+        installed: dict[str, tuple[str, ...]],
+        files: _PythonFiles,
     ) -> None:
         self.root = root
         self.real_root = root.resolve()
         self.display = display
         self.installed = installed
+        self.files = files
         self.trace = HandlerTrace()
         self.seen: set[Path] = set()
         self.queue: deque[Path] = deque()
@@ -305,19 +354,15 @@ class _Reader:
         return self.trace
 
     def read(self, path: Path) -> None:
-        try:
-            if path.stat().st_size > MAX_SOURCE_BYTES:
-                self.trace.complete = False
-                return
-            tree = ast.parse(path.read_bytes(), filename=path.name)
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        imports = self.files.imports(path)
+        if imports is None:
             self.trace.complete = False
             return
         relative = path.relative_to(self.real_root)
         shown = self.display / relative.as_posix()
         package = relative.parent.as_posix()
         package = "" if package == "." else package
-        for found in _imports(tree):
+        for found in imports:
             if found.level:
                 self.relative(package, found)
             else:
@@ -362,14 +407,24 @@ def read_handler(
 ) -> HandlerTrace | None:
     """The imports of `handler` with code folder `root` (shown as `display`); `None` when the
     handler's module is not a readable file inside `root`."""
+    return _read_python(root, display, handler, installed or {}, _PythonFiles())
+
+
+def _read_python(
+    root: Path,
+    display: PurePosixPath,
+    handler: str,
+    installed: dict[str, tuple[str, ...]],
+    files: _PythonFiles,
+) -> HandlerTrace | None:
     module = _module_path(handler)
     if module is None:
         return None
-    reader = _Reader(root, display, installed or {})
-    files = reader.local(module)
-    if not files:
+    reader = _Reader(root, display, installed, files)
+    start = reader.local(module)
+    if not start:
         return None
-    return reader.run(files[0])
+    return reader.run(start[0])
 
 
 # --- Every linked function --------------------------------------------------------------
@@ -393,10 +448,12 @@ def trace_imports(
     dependency_sets: Sequence[DependencySet],
     *,
     base: Path | None = None,
+    parsed: Mapping[Path, ParsedSource] | None = None,
 ) -> list[DependencySet]:
     """Each linked PyPI or npm set with `imports` and `traced` filled from the handlers of
     its functions written for that ecosystem. Display paths are the paths as given, so they
-    open from the working folder, or from `base` when given."""
+    open from the working folder, or from `base` when given. `parsed` holds the handler
+    files `loaders.handlers` parsed, by resolved path: their trees are read, not made again."""
     where = base or Path()
     readable = {folder for s in dependency_sets for folder in set_folders(s)}
     functions: dict[str, list[tuple[Application, Function]]] = {}
@@ -419,7 +476,7 @@ def trace_imports(
             aliases_cache[folder] = npm_aliases(where / folder)
         return aliases_cache[folder]
 
-    tracer = _Tracer(readable, installed, where)
+    tracer = _Tracer(readable, installed, where, parsed or {})
     result: list[DependencySet] = []
     for dependency_set in dependency_sets:
         ecosystems = {d.ecosystem for d in dependency_set.dependencies} & _TRACED_ECOSYSTEMS
@@ -467,18 +524,21 @@ def trace_imports(
 
 
 class _Tracer:
-    """Each function's handler read once per code folder, and each Node.js file once."""
+    """Each function's handler read once per code folder, and each file once."""
 
     def __init__(
         self,
         readable: set[str],
         installed: Callable[[str], dict[str, tuple[str, ...]]],
         where: Path,
+        parsed: Mapping[Path, ParsedSource],
     ) -> None:
         self.readable = readable
         self.installed = installed
         self.where = where
+        self.parsed = parsed
         self.traces: dict[tuple[str, str, str], HandlerTrace | None] = {}
+        self.python_files = _PythonFiles(parsed)
         self.node_files: dict[Path, FileImports] = {}
 
     def trace(
@@ -504,7 +564,7 @@ class _Tracer:
     def read(self, folder: str, handler: str, language: str) -> HandlerTrace | None:
         root, display = self.where / folder, PurePosixPath(folder)
         if language == "python":
-            return read_handler(root, display, handler, self.installed(folder))
+            return _read_python(root, display, handler, self.installed(folder), self.python_files)
         from lambdashield.loaders.node_imports import read_node_handler
 
-        return read_node_handler(root, display, handler, self.node_files)
+        return read_node_handler(root, display, handler, self.node_files, parsed=self.parsed)

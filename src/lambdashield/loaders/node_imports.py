@@ -28,6 +28,9 @@ does not parse (what the parser recovered still counts) or is not text, a file o
 hold packages inlined rather than imported), more than `MAX_FILES` files or more than
 `MAX_TOTAL_BYTES` read for one handler. The syntax tree is walked with a cursor, never by
 recursion, so nesting depth costs nothing but time linear in the file's size.
+
+A handler file `loaders.handlers` parsed is not parsed again when its tree is the one the
+trace would make (`read_imports`); trees are only read, never edited.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import json
 import os
 import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -49,7 +53,9 @@ from lambdashield.loaders.handler_imports import (
 )
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Parser
+    from tree_sitter import Node, Parser, Tree
+
+    from lambdashield.loaders.handlers import ParsedSource
 
 __all__ = [
     "HANDLER_SUFFIXES",
@@ -279,8 +285,30 @@ def _specifiers(root: Node) -> tuple[dict[str, int], bool]:
                 return found, complete
 
 
-def read_imports(path: Path) -> FileImports:
-    """The imports of one JavaScript or TypeScript file (by its suffix); nothing is run."""
+def _loaded_tree(parsed: ParsedSource | None, data: bytes, parser: Parser) -> Tree | None:
+    """The handler loader's tree of the file, when it is the tree `parser` makes of `data`.
+
+    The grammar must be the same: the loader picks JavaScript or TypeScript by the name the
+    template or discovery gave (`app.js` may be a link to `app.ts`; `.TS` is JavaScript to
+    it, TypeScript here) and never TSX, while this trace picks by the real file's suffix,
+    lower-cased; so the tree's own language is compared with the parser's. The bytes must
+    be the same too: the loader parses its decoded text re-encoded as UTF-8, which drops a
+    BOM and differs for a file it decoded from another encoding.
+    """
+    if parsed is None:
+        return None
+    from tree_sitter import Tree  # loaded already, with the parser
+
+    tree = parsed.syntax
+    if not isinstance(tree, Tree) or tree.language != parser.language:
+        return None
+    return tree if parsed.text.encode("utf-8", "surrogatepass") == data else None
+
+
+def read_imports(path: Path, parsed: ParsedSource | None = None) -> FileImports:
+    """The imports of one JavaScript or TypeScript file (by its suffix); nothing is run.
+    `parsed` is what the handler loader made of the file, if anything: its tree is read
+    instead of parsing the file again when it is the same."""
     try:
         if path.stat().st_size > MAX_SOURCE_BYTES:
             return FileImports((), complete=False)
@@ -293,7 +321,10 @@ def read_imports(path: Path) -> FileImports:
     longest = max(len(line) for line in data.split(b"\n"))
     complete = longest <= MAX_LINE_CHARS and not _BUNDLED.search(data)
     try:
-        tree = _parser(path.suffix.lower()).parse(data)
+        parser = _parser(path.suffix.lower())
+        tree = _loaded_tree(parsed, data, parser)
+        if tree is None:
+            tree = parser.parse(data)
     except (ValueError, MemoryError):
         return FileImports((), complete=False)
     root = tree.root_node
@@ -305,10 +336,17 @@ def read_imports(path: Path) -> FileImports:
 
 
 class _NodeReader:
-    def __init__(self, root: Path, display: PurePosixPath, cache: dict[Path, FileImports]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        display: PurePosixPath,
+        cache: dict[Path, FileImports],
+        parsed: Mapping[Path, ParsedSource],
+    ) -> None:
         self.real_root = root.resolve()
         self.display = display
         self.cache = cache
+        self.parsed = parsed
         self.trace = HandlerTrace(ecosystem="npm")
         self.seen: set[Path] = set()
         self.queue: deque[Path] = deque()
@@ -342,7 +380,7 @@ class _NodeReader:
         self.bytes += size
         imports = self.cache.get(path)
         if imports is None:
-            imports = self.cache[path] = read_imports(path)
+            imports = self.cache[path] = read_imports(path, self.parsed.get(path))
         if not imports.complete:
             self.trace.complete = False
         shown = self.display / path.relative_to(self.real_root).as_posix()
@@ -406,14 +444,17 @@ def read_node_handler(
     display: PurePosixPath,
     handler: str,
     cache: dict[Path, FileImports] | None = None,
+    *,
+    parsed: Mapping[Path, ParsedSource] | None = None,
 ) -> HandlerTrace | None:
     """The imports of the Node.js `handler` with code folder `root` (shown as `display`);
     `None` when its file is not inside `root`. `cache` keeps each file's reading for the
-    next handler that imports it."""
+    next handler that imports it; `parsed` holds the handler loader's files, by resolved
+    path, whose trees may be read rather than made again (`read_imports`)."""
     module = handler.strip().rsplit(".", 1)[0] if "." in handler else ""
     if not module:
         return None
-    reader = _NodeReader(root, display, {} if cache is None else cache)
+    reader = _NodeReader(root, display, {} if cache is None else cache, parsed or {})
     for suffix in HANDLER_SUFFIXES:
         real = contained_file(root / (module + suffix), reader.real_root)
         if real is not None:
