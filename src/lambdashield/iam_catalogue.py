@@ -348,7 +348,7 @@ class Catalogue:
         """Look up one exact action name (`dynamodb:getitem` works too)."""
         service, _, action = name.lower().partition(":")
         svc = self._service(service)
-        return svc.action(action) if svc else None
+        return svc.action(action) if svc is not None else None
 
     def lookup(self, pattern: str) -> Lookup:
         """Whether an action name or pattern means something to AWS."""
@@ -362,7 +362,9 @@ class Catalogue:
         service, sep, action = lower.partition(":")
         if sep and not _has_wildcard(lower) and lower not in self._retired_actions:
             # The usual case first: a plain name the catalogue has.
-            svc = self._services.get(service) or self._service(service)
+            svc = self._services.get(service)
+            if svc is None:
+                svc = self._service(service)
             if svc is not None and svc.has(action):
                 return Lookup.KNOWN
         if not sep:
@@ -404,7 +406,17 @@ class Catalogue:
         """The full names of what `expand(pattern)` gives, kept to actions that take a
         resource and have one of `levels`; no `Action` is built, which is most of the work
         when rules only name them."""
-        key = (pattern.lower(), levels)
+        lower = pattern.lower()
+        if "*" not in lower and "?" not in lower:
+            # One name, the usual case: a set lookup, nothing worth caching.
+            service, sep, action = lower.partition(":")
+            svc = self._services.get(service)
+            if svc is None and sep:
+                svc = self._service(service)
+            if svc is None or action not in svc.scopable_with(levels):
+                return ()
+            return (svc.full_name(action),)
+        key = (lower, levels)
         found = self._scoped.get(key)
         if found is None:
             found = self._scoped[key] = self._scopable_names(*key)
@@ -498,7 +510,7 @@ class Catalogue:
     def resource_arn(self, action: Action, resource_type: str) -> str | None:
         """The ARN template of one of the action's resource types."""
         svc = self._service(action.service)
-        return svc.resource_arns.get(resource_type.lower()) if svc else None
+        return svc.resource_arns.get(resource_type.lower()) if svc is not None else None
 
     def suggest(self, pattern: str) -> str | None:
         """The closest real name to a misspelt service prefix or action, or the action that
