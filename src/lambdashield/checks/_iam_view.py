@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -282,10 +283,7 @@ class StatementView:
                 bool(statement.not_resources)
                 or any(_every_service(r.value) for r in statement.resources)
             )
-            and (
-                bool(statement.not_actions)
-                or any(a.value.strip() in ("*", "*:*") for a in statement.actions)
-            )
+            and (bool(statement.not_actions) or _every_action(statement.actions))
         )
         """`Allow` of every action (or all but a `NotAction` list) on every resource."""
 
@@ -482,6 +480,17 @@ class PolicyView:
     def risky(self) -> Iterable[StatementView]:
         """`Allow` statements short of full admin, which `LS-IAM-001` already reports."""
         return (s for s in self.statements if s.allows and not s.is_admin)
+
+
+def _every_action(actions: Sequence[Item]) -> bool:
+    """Whether an entry is `*` or `*:*`. Asked of nearly every statement, over every entry,
+    so the loop runs in C: `map` over the entries' values, no Python frame per entry."""
+    return any(map(_EVERY_ACTION.__contains__, map(str.strip, map(_value, actions))))
+
+
+_EVERY_ACTION = frozenset({"*", "*:*"})
+_value = itemgetter(0)
+"""An `Item`'s value, as `Item.value` gives it."""
 
 
 def _within(pointer: str, base: str) -> bool:
