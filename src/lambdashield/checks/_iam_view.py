@@ -162,6 +162,7 @@ class Pattern:
         "sensitive",
         "service_wide",
         "text",
+        "unknown",
     )
 
     def __init__(self, text: str, catalogue: Catalogue) -> None:
@@ -179,15 +180,16 @@ class Pattern:
         resolve (`${var.actions}`)."""
         self.sensitive = _sensitive_matches(self.lower)
         """The risky actions of the risk data this pattern stands for, lower-cased."""
-        self._lookup: Lookup | None = None
+        self._lookup = catalogue.lookup(self.text) if self.checkable else None
+        self.unknown = self._lookup is not None and self._lookup not in _KNOWN
+        """A name AWS does not know (`LS-IAM-009`); asked of every entry, so worked out
+        once here rather than on each."""
         self._expansion: tuple[Action, ...] | None = None
         self._mutating: tuple[str, ...] | None = None
         self._templates: frozenset[str] | None = None
 
     def lookup(self) -> Lookup:
-        if self._lookup is None:
-            self._lookup = self.catalogue.lookup(self.text)
-        return self._lookup
+        return self._lookup if self._lookup is not None else self.catalogue.lookup(self.text)
 
     def expansion(self) -> tuple[Action, ...]:
         """Every catalogue action the pattern stands for."""
@@ -211,6 +213,9 @@ class Pattern:
                 frozenset(t for a in self.expansion() for t in templates(self.catalogue, a)),
             )
         return self._templates
+
+
+_KNOWN = (Lookup.KNOWN, Lookup.RETIRED)
 
 
 @functools.cache

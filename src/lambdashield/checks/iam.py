@@ -133,6 +133,7 @@ def service_wide_action(policy: PolicyView) -> Iterator[Hit]:
 
 
 _wide = operator.attrgetter("service_wide")
+_unknown = operator.attrgetter("unknown")
 
 
 @rule(
@@ -439,18 +440,15 @@ def unknown_action(policy: PolicyView) -> Iterator[Hit]:
     catalogue = policy.catalogue
     for view in policy.statements:
         statement = view.statement
-        entries: Iterable[tuple[Item, Pattern]] = zip(
-            statement.actions, view.patterns(), strict=True
+        patterns = view.patterns()
+        entries: Iterable[tuple[Item, Pattern]] = itertools.compress(
+            zip(statement.actions, patterns, strict=True), map(_unknown, patterns)
         )
         if statement.not_actions:
             negated = ((i, pattern(i.value, catalogue)) for i in statement.not_actions)
-            entries = itertools.chain(entries, negated)
+            entries = itertools.chain(entries, (e for e in negated if e[1].unknown))
         for item, meant in entries:
-            if not meant.checkable:
-                continue
             found = meant.lookup()
-            if found is Lookup.KNOWN or found is Lookup.RETIRED:
-                continue
             value = meant.text
             service, _, name = value.partition(":")
             if found is Lookup.UNKNOWN_SERVICE:
