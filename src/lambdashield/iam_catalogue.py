@@ -229,14 +229,27 @@ class _Service:
         head = pattern.prefix
         if head is None:
             return [n for n in self._raw if pattern.fullmatch(n)]
-        if self._sorted is None:
-            self._sorted = sorted(self._raw)
-            self._position = {name: i for i, name in enumerate(self._raw)}
-        ordered = self._sorted
+        ordered = self._ordered()
         start = end = bisect.bisect_left(ordered, head)
         while end < len(ordered) and ordered[end].startswith(head):
             end += 1
         return sorted(ordered[start:end], key=self._position.__getitem__)
+
+    def matches_any(self, pattern: Wildcard) -> bool:
+        """Whether a wildcard matches some name: for `Prefix*`, one bisection."""
+        head = pattern.prefix
+        if head is None:
+            return any(map(pattern.fullmatch, self._raw))
+        ordered = self._ordered()
+        at = bisect.bisect_left(ordered, head)
+        return at < len(ordered) and ordered[at].startswith(head)
+
+    def _ordered(self) -> list[str]:
+        """The names sorted, for bisection; each name's catalogue place kept beside."""
+        if self._sorted is None:
+            self._sorted = sorted(self._raw)
+            self._position = {name: i for i, name in enumerate(self._raw)}
+        return self._sorted
 
     def scopable_with(self, levels: frozenset[AccessLevel]) -> frozenset[str]:
         """Names of the actions that take a resource and have one of `levels`."""
@@ -383,8 +396,7 @@ class Catalogue:
             return Lookup.UNKNOWN_SERVICE
         if not _has_wildcard(action):
             return Lookup.KNOWN if svc.has(action) else Lookup.UNKNOWN_ACTION
-        matched = svc.matching(wildcard(action))
-        return Lookup.KNOWN if matched else Lookup.UNKNOWN_ACTION
+        return Lookup.KNOWN if svc.matches_any(wildcard(action)) else Lookup.UNKNOWN_ACTION
 
     def count(self, pattern: str) -> int:
         """How many actions a pattern of one service stands for, without building them."""
