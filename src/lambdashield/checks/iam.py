@@ -576,8 +576,12 @@ def _parsed_overlap(
     if len(fields) != len(other):
         return _glob_overlap(ours[0], theirs[0])
     # The service and the resource part tell most templates apart: compare them first.
-    order = _FIELD_ORDER if len(fields) == 6 else range(len(fields))
-    return all(_glob_overlap(fields[i], other[i]) for i in order)
+    # Equal parts (`arn`, a placeholder against a wildcard, the service) always overlap.
+    for i in _FIELD_ORDER if len(fields) == 6 else range(len(fields)):
+        left, right = fields[i], other[i]
+        if left != right and not _glob_overlap(left, right):
+            return False
+    return True
 
 
 _FIELD_ORDER = (2, 5, 3, 4, 1, 0)
