@@ -542,10 +542,10 @@ def test_node_limits_leave_the_trace_incomplete(
 ) -> None:
     write(tmp_path, {"app.js": 'require("./a");', "a.js": 'require("pkg-a");'})
     assert node_trace(tmp_path).complete
-    monkeypatch.setattr(node_imports, "MAX_FILES", 1)
+    monkeypatch.setattr(handler_imports, "MAX_FILES", 1)  # shared by both traces
     trace = node_trace(tmp_path)
     assert not trace.complete and trace.found == {}
-    monkeypatch.setattr(node_imports, "MAX_FILES", 10)
+    monkeypatch.setattr(handler_imports, "MAX_FILES", 10)
     monkeypatch.setattr(node_imports, "MAX_TOTAL_BYTES", 20)  # app.js fits, a.js does not
     trace = node_trace(tmp_path)
     assert not trace.complete and trace.found == {}

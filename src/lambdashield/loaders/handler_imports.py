@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KNOWN_IMPORT_NAMES",
+    "FileWalk",
     "HandlerTrace",
     "contained_file",
     "distribution_candidates",
@@ -296,7 +297,37 @@ def _module_path(handler: str) -> str | None:
     return f"{folder}/{name}" if folder else name
 
 
-class _Reader:
+class FileWalk:
+    """One handler's trace over its own files: each file read once, breadth first, until
+    `MAX_FILES`, beyond which the trace is incomplete. A language's reader supplies
+    `read`, which records imports and `add`s the modules it follows."""
+
+    def __init__(self, trace: HandlerTrace) -> None:
+        self.trace = trace
+        self.seen: set[Path] = set()
+        self.queue: deque[Path] = deque()
+
+    def add(self, path: Path) -> None:
+        if path not in self.seen:
+            self.seen.add(path)
+            self.queue.append(path)
+
+    def run(self, start: Path) -> HandlerTrace:
+        self.add(start)
+        while self.queue:
+            path = self.queue.popleft()
+            if self.trace.files >= MAX_FILES:
+                self.trace.complete = False
+                break
+            self.trace.files += 1
+            self.read(path)
+        return self.trace
+
+    def read(self, path: Path) -> None:
+        raise NotImplementedError
+
+
+class _Reader(FileWalk):
     def __init__(
         self,
         root: Path,
@@ -309,9 +340,7 @@ class _Reader:
         self.display = display
         self.installed = installed
         self.files = files
-        self.trace = HandlerTrace()
-        self.seen: set[Path] = set()
-        self.queue: deque[Path] = deque()
+        super().__init__(HandlerTrace())
 
     def inside(self, path: Path) -> Path | None:
         """The real path of `path` when it is a file inside the code folder."""
@@ -336,22 +365,6 @@ class _Reader:
             return True
         base = self.root / top
         return base.is_dir() and not base.is_symlink()
-
-    def add(self, path: Path) -> None:
-        if path not in self.seen:
-            self.seen.add(path)
-            self.queue.append(path)
-
-    def run(self, start: Path) -> HandlerTrace:
-        self.add(start)
-        while self.queue:
-            path = self.queue.popleft()
-            if self.trace.files >= MAX_FILES:
-                self.trace.complete = False
-                break
-            self.trace.files += 1
-            self.read(path)
-        return self.trace
 
     def read(self, path: Path) -> None:
         imports = self.files.imports(path)

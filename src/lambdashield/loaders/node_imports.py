@@ -38,16 +38,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from lambdashield.loaders.handler_imports import (
-    MAX_FILES,
     MAX_METADATA_BYTES,
     MAX_SOURCE_BYTES,
+    FileWalk,
     HandlerTrace,
     contained_file,
 )
@@ -335,7 +334,7 @@ def read_imports(path: Path, parsed: ParsedSource | None = None) -> FileImports:
 # --- Following one handler --------------------------------------------------------------
 
 
-class _NodeReader:
+class _NodeReader(FileWalk):
     def __init__(
         self,
         root: Path,
@@ -347,26 +346,8 @@ class _NodeReader:
         self.display = display
         self.cache = cache
         self.parsed = parsed
-        self.trace = HandlerTrace(ecosystem="npm")
-        self.seen: set[Path] = set()
-        self.queue: deque[Path] = deque()
+        super().__init__(HandlerTrace(ecosystem="npm"))
         self.bytes = 0
-
-    def add(self, path: Path) -> None:
-        if path not in self.seen:
-            self.seen.add(path)
-            self.queue.append(path)
-
-    def run(self, start: Path) -> HandlerTrace:
-        self.add(start)
-        while self.queue:
-            path = self.queue.popleft()
-            if self.trace.files >= MAX_FILES:
-                self.trace.complete = False
-                break
-            self.trace.files += 1
-            self.read(path)
-        return self.trace
 
     def read(self, path: Path) -> None:
         try:
