@@ -374,16 +374,9 @@ class Catalogue:
     def _lookup(self, pattern: str) -> Lookup:
         lower = pattern.lower()
         service, sep, action = lower.partition(":")
-        if sep and not _has_wildcard(lower) and lower not in self._retired_actions:
-            # The usual case first: a plain name the catalogue has.
-            svc = self._services.get(service)
-            if svc is None:
-                svc = self._service(service)
-            if svc is not None and svc.has(action):
-                return Lookup.KNOWN
         if not sep:
             return Lookup.KNOWN if pattern.strip() == "*" else Lookup.UNKNOWN_SERVICE
-        if pattern.lower() in self._retired_actions:
+        if lower in self._retired_actions:
             return Lookup.RETIRED
         if _has_wildcard(service):
             regex = wildcard(service)
@@ -420,12 +413,10 @@ class Catalogue:
         resource and have one of `levels`; no `Action` is built, which is most of the work
         when rules only name them."""
         lower = pattern.lower()
-        if "*" not in lower and "?" not in lower:
+        if not _has_wildcard(lower):
             # One name, the usual case: a set lookup, nothing worth caching.
             service, sep, action = lower.partition(":")
-            svc = self._services.get(service)
-            if svc is None and sep:
-                svc = self._service(service)
+            svc = self._service(service) if sep else None
             if svc is None or action not in svc.scopable_with(levels):
                 return ()
             return (svc.full_name(action),)
@@ -446,11 +437,10 @@ class Catalogue:
         svc = self._service(service)
         if svc is None:
             return ()
+        # Plain names never come here, and a wildcard in the service went above: the
+        # wildcard is in the action.
         allowed = svc.scopable_with(levels)
-        if _has_wildcard(action):
-            names: Iterable[str] = sorted(n for n in svc.matching(wildcard(action)) if n in allowed)
-        else:
-            names = [action] if action in allowed else []
+        names = sorted(n for n in svc.matching(wildcard(action)) if n in allowed)
         return tuple(map(svc.full_name, names))
 
     def _expand(self, pattern: str) -> tuple[Action, ...]:
