@@ -255,7 +255,6 @@ def templates(catalogue: Catalogue, action: Action) -> tuple[str, ...]:
 
 class StatementView:
     __slots__ = (
-        "_grants",
         "_index",
         "_patterns",
         "_policy",
@@ -277,7 +276,6 @@ class StatementView:
         )
         """Whether the statement applies to every resource (or all but a few)."""
         self._restrictions: tuple[str, ...] | None = None
-        self._grants: tuple[tuple[Item, tuple[Action, ...]], ...] | None = None
         self._patterns: tuple[Pattern, ...] | None = None
         self._index: _PatternIndex | None = None
         self._sensitive: dict[str, Item] | None = None
@@ -344,15 +342,6 @@ class StatementView:
                 found = {a: statement.not_actions[0] for a in everything if a not in found}
             self._sensitive = found
         return self._sensitive
-
-    def expansions(self) -> tuple[tuple[Item, tuple[Action, ...]], ...]:
-        """Each `Action` entry with the catalogue actions it stands for."""
-        if self._grants is None:
-            self._grants = tuple(
-                (item, meant.expansion())
-                for item, meant in zip(self.statement.actions, self.patterns(), strict=True)
-            )
-        return self._grants
 
 
 class _PatternIndex:
