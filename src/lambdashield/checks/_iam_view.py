@@ -328,13 +328,13 @@ class StatementView:
         if self._sensitive is None:
             statement = self.statement
             found: dict[str, Item] = {}
-            if statement.not_actions:
-                meanings = [pattern(i.value, self.catalogue) for i in statement.not_actions]
-            else:
-                meanings = list(self.patterns())
-            for item, meant in zip(
-                statement.not_actions or statement.actions, meanings, strict=True
-            ):
+            entries = statement.not_actions or statement.actions
+            meanings = (
+                [pattern(i.value, self.catalogue) for i in entries]
+                if statement.not_actions
+                else self.patterns()
+            )
+            for item, meant in zip(entries, meanings, strict=True):
                 for action in meant.sensitive:
                     found.setdefault(action, item)
             if statement.not_actions:
