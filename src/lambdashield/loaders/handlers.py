@@ -32,10 +32,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Node, Parser, Tree
 
 from lambdashield.loaders._names import HANDLER_FILE
 from lambdashield.loaders._suppressions import find_suppressions
+from lambdashield.loaders._tree_sitter import node_parser
 from lambdashield.model import (
     Application,
     Function,
@@ -461,23 +462,8 @@ def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: 
     _add(result, ParsedSource(source, text, tree, (), real))
 
 
-_NODE_PARSERS: dict[str, Parser] = {}
-
-
 def _node_parser(typescript: bool) -> Parser:
-    kind = "typescript" if typescript else "javascript"
-    found = _NODE_PARSERS.get(kind)
-    if found is None:
-        if typescript:
-            import tree_sitter_typescript  # imported here: scans without Node never load it
-
-            language = Language(tree_sitter_typescript.language_typescript())
-        else:
-            import tree_sitter_javascript
-
-            language = Language(tree_sitter_javascript.language())
-        found = _NODE_PARSERS[kind] = Parser(language)
-    return found
+    return node_parser("typescript" if typescript else "javascript")
 
 
 def parse_javascript(text: str, display: PurePosixPath) -> Tree | ScanError:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from lambdashield.loaders._tree_sitter import Grammar, node_parser
 from lambdashield.loaders.handler_imports import (
     MAX_METADATA_BYTES,
     MAX_SOURCE_BYTES,
@@ -176,32 +177,16 @@ class FileImports:
     complete: bool
 
 
-_PARSERS: dict[str, Parser] = {}
+_GRAMMARS: dict[str, Grammar] = {
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+}
 
 
 def _parser(suffix: str) -> Parser:
-    kind = {".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx"}.get(
-        suffix, "javascript"
-    )
-    found = _PARSERS.get(kind)
-    if found is None:
-        # Imported here: scans without Node.js handlers never load tree-sitter.
-        from tree_sitter import Language, Parser
-
-        if kind == "javascript":
-            import tree_sitter_javascript
-
-            language = Language(tree_sitter_javascript.language())
-        else:
-            import tree_sitter_typescript
-
-            language = Language(
-                tree_sitter_typescript.language_tsx()
-                if kind == "tsx"
-                else tree_sitter_typescript.language_typescript()
-            )
-        found = _PARSERS[kind] = Parser(language)
-    return found
+    return node_parser(_GRAMMARS.get(suffix, "javascript"))
 
 
 def _literal(node: Node) -> str | None:

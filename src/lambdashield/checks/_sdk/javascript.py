@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Node, Parser, Tree
 
 from lambdashield.checks._sdk.calls import (
     Arg,
@@ -36,6 +36,7 @@ from lambdashield.checks._sdk.calls import (
 )
 from lambdashield.checks._sdk.files import JAVASCRIPT_SUFFIXES, Source, SourceCache, read_source
 from lambdashield.checks._sdk.models import SdkData, key
+from lambdashield.loaders._tree_sitter import node_parser
 from lambdashield.model import ScanError
 
 __all__ = ["extract_javascript"]
@@ -97,23 +98,9 @@ class _V2Class:
 _Value = _Opaque | _Str | _Env | _Process | _Package | _Export | _Client | _V2Class
 _OPAQUE: frozenset[_Value] = frozenset({_Opaque()})
 
-_PARSERS: dict[str, Parser] = {}
-
 
 def _parser(suffix: str) -> Parser:
-    kind = "typescript" if suffix in (".ts", ".mts", ".cts") else "javascript"
-    found = _PARSERS.get(kind)
-    if found is None:
-        if kind == "typescript":
-            import tree_sitter_typescript
-
-            language = Language(tree_sitter_typescript.language_typescript())
-        else:
-            import tree_sitter_javascript
-
-            language = Language(tree_sitter_javascript.language())
-        found = _PARSERS[kind] = Parser(language)
-    return found
+    return node_parser("typescript" if suffix in (".ts", ".mts", ".cts") else "javascript")
 
 
 def _text_of(node: Node | None) -> str:
