@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import stat
 import tarfile
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -360,3 +362,46 @@ def test_sync_pypi_from_osv(tmp_path: Path) -> None:
     with AdvisoryStore(db) as store:
         assert not store.status().stale
         assert vulnerabilities(store, "requests", "2.19.0").fix is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o664, 0o646], ids=["group", "others"])
+def test_store_others_may_write_is_refused(tmp_path: Path, mode: int) -> None:
+    db = tmp_path / "db.sqlite3"
+    import_path(OSV_FIXTURES / "npm-basic.json", db)
+    db.chmod(mode)
+    with pytest.raises(AdvisoryError) as caught:
+        AdvisoryStore(db)
+    assert str(caught.value) == (
+        f"advisory store {db} is not used: its mode {stat.filemode(stat.S_IFREG | mode)} "
+        "lets others write it, who could remove advisories from it and hide "
+        "vulnerabilities; rebuild it as your own with `lambdashield db sync` or "
+        "`lambdashield db import PATH`, or `chmod go-w` it"
+    )
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "getuid") or os.getuid() != 0, reason="giving a file away needs root"
+)
+def test_store_of_another_user_is_refused_and_rebuilt_by_import(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    import_path(OSV_FIXTURES / "npm-basic.json", db)
+    os.chown(db, 12345, 12345)
+    with pytest.raises(AdvisoryError, match=r"is not used: it belongs to user id 12345"):
+        AdvisoryStore(db)
+    report = import_path(OSV_FIXTURES / "npm-basic.json", db)
+    assert "belongs to user id 12345" in report.notes[0]
+    assert db.stat().st_uid == os.getuid()
+    with AdvisoryStore(db) as store:
+        assert store.status().covers("npm")
+
+
+def test_built_store_is_not_left_to_the_umask(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    old = os.umask(0o002)
+    try:
+        import_path(OSV_FIXTURES / "npm-basic.json", db)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(db.stat().st_mode) == 0o644
+    AdvisoryStore(db).close()

@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -83,6 +84,23 @@ def default_store_path() -> Path:
     """`advisories.sqlite3` in the user cache directory (`~/.cache/lambdashield` on Linux,
     `$LAMBDASHIELD_CACHE_DIR` when set)."""
     return user_cache_dir() / "advisories.sqlite3"
+
+
+def _writable_by_others(path: Path) -> str:
+    """Who besides the user (and root) could have written the store, or "" for no one.
+
+    A store decides which vulnerabilities a scan reports, and `LAMBDASHIELD_CACHE_DIR` or
+    `--db` may name a shared folder. A file root owns is accepted: images bake the store
+    in at build time and run the scan as another user.
+    """
+    if not hasattr(os, "getuid"):
+        return ""  # Windows: the user's profile folder is the user's
+    found = path.stat()
+    if found.st_uid not in (os.getuid(), 0):
+        return f"it belongs to user id {found.st_uid}"
+    if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"its mode {stat.filemode(found.st_mode)} lets others write it"
+    return ""
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -155,6 +173,13 @@ class AdvisoryStore:
             ) from None
         except OSError as exc:
             raise self._corrupt(f"cannot read: {exc.strerror or exc}") from None
+        stranger = _writable_by_others(self.path)
+        if stranger:
+            raise AdvisoryError(
+                f"advisory store {self.path} is not used: {stranger}, who could remove "
+                "advisories from it and hide vulnerabilities; rebuild it as your own with "
+                "`lambdashield db sync` or `lambdashield db import PATH`, or `chmod go-w` it"
+            )
         if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
             raise self._corrupt("not an advisory store")
         page_size = int.from_bytes(head[16:18], "big")
@@ -386,6 +411,8 @@ def _building(store: Path, *, fresh: bool, report: ImportReport) -> Iterator[sql
             connection.close()
         with temporary.open("rb+") as synced:
             os.fsync(synced.fileno())
+        # Not left to the umask: a group-writable store (umask 002) would be refused.
+        temporary.chmod(0o644)
         temporary.replace(store)  # os.replace: atomic on POSIX and Windows
     except BaseException:
         with contextlib.suppress(OSError):
