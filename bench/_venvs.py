@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = [
     "REPO_ROOT",
     "VENVS_DIR",
     "Anchor",
+    "Samples",
     "SetupError",
     "clean_env",
     "distribution_version",
@@ -47,6 +49,28 @@ class SetupError(RuntimeError):
     def __init__(self, summary: str, detail: str = "") -> None:
         super().__init__(summary)
         self.detail = detail
+
+
+class Samples:
+    """What every record of repeated timings answers. The median judges a budget, since one
+    slow run on a shared machine says nothing about the code; the best shows its floor."""
+
+    values: list[float]
+    budget: float | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def best(self) -> float:
+        return min(self.values)
+
+    @property
+    def within_budget(self) -> bool | None:
+        if self.budget is None or not self.values:
+            return None
+        return self.median < self.budget
 
 
 @dataclass(frozen=True)

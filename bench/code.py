@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _venvs import REPO_ROOT, Anchor, SetupError, clean_env, ensure_anchor, machine_summary
+from _venvs import REPO_ROOT, Anchor, Samples, SetupError, clean_env, ensure_anchor, machine_summary
 
 BANDIT = Anchor("bandit", "1.9.4")
 BUDGET_S = 3.0
@@ -367,16 +366,8 @@ def _function(name: str, code: str, handler: str, runtime: str) -> list[str]:
 
 
 @dataclass
-class Runs:
+class Runs(Samples):
     values: list[float] = field(default_factory=list)
-
-    @property
-    def best(self) -> float:
-        return min(self.values)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.values)
 
 
 def run_lambdashield(python: str, folder: Path) -> tuple[float, dict[str, object]]:

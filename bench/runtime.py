@@ -40,6 +40,7 @@ from pathlib import Path
 from _venvs import (
     REPO_ROOT,
     Anchor,
+    Samples,
     SetupError,
     clean_env,
     distribution_version,
@@ -129,7 +130,7 @@ print(json.dumps({"calls_per_round": count, "per_call_ns": per_call_ns}))
 
 
 @dataclass
-class Measure:
+class Measure(Samples):
     label: str
     tool: str
     unit: str
@@ -137,20 +138,6 @@ class Measure:
     values: list[float] = field(default_factory=list)
     failure: str | None = None
     note: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.values)
-
-    @property
-    def best(self) -> float:
-        return min(self.values)
-
-    @property
-    def within_budget(self) -> bool | None:
-        if self.budget is None or not self.values:
-            return None
-        return self.median < self.budget
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

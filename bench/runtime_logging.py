@@ -44,7 +44,6 @@ import contextlib
 import copy
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from _venvs import (
     REPO_ROOT,
     VENVS_DIR,
     Anchor,
+    Samples,
     SetupError,
     clean_env,
     distribution_version,
@@ -153,20 +153,14 @@ print(json.dumps({
 
 
 @dataclass
-class Figure:
+class Figure(Samples):
     tool: str
     label: str
-    budget_us: float | None
-    medians: list[float] = field(default_factory=list)
+    budget: float | None
+    """In microseconds, as every figure here."""
+    values: list[float] = field(default_factory=list)
+    """The median of each process's calls."""
     failure: str | None = None
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.medians)
-
-    @property
-    def best(self) -> float:
-        return min(self.medians)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -321,19 +315,19 @@ def _report(
     print()
     print(f"{'measure':<46} {'median µs':>10} {'best µs':>9}  budget")
     for figure in figures.values():
-        if figure.failure is not None or not figure.medians:
+        if figure.failure is not None or not figure.values:
             print(f"{figure.label:<46} {'failed':>10}  {figure.failure}")
             continue
         verdict = ""
-        if figure.budget_us is not None:
-            passed = figure.median < figure.budget_us
-            verdict = f"< {figure.budget_us:g} µs {'PASS' if passed else 'FAIL'}"
+        if figure.budget is not None:
+            passed = figure.median < figure.budget
+            verdict = f"< {figure.budget:g} µs {'PASS' if passed else 'FAIL'}"
         print(f"{figure.label:<46} {figure.median:>10.2f} {figure.best:>9.2f}  {verdict}")
     print()
     for what in ("redact", "audit"):
         ours = figures.get(f"lambdashield-{what}")
         theirs = figures.get(f"powertools-{what}")
-        if ours and theirs and ours.medians and theirs.medians:
+        if ours and theirs and ours.values and theirs.values:
             ratio = theirs.median / ours.median
             print(f"ratio powertools/lambdashield, {what} (median): {ratio:.1f}x")
 
@@ -401,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     status = 1
                 for what in ("redact", "audit"):
-                    figures[f"{tool}-{what}"].medians.append(float(str(result[f"{what}_us"])))
+                    figures[f"{tool}-{what}"].values.append(float(str(result[f"{what}_us"])))
 
     shown = {key: figure for key, figure in figures.items() if figure.tool in pythons}
     _report(shown, versions, args)
@@ -411,9 +405,9 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine_summary(),
             "versions": versions,
             "figures": {
-                key: {"median_us": f.median, "best_us": f.best, "process_medians_us": f.medians}
+                key: {"median_us": f.median, "best_us": f.best, "process_medians_us": f.values}
                 for key, f in shown.items()
-                if f.medians
+                if f.values
             },
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -422,9 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check_budget:
         for figure in shown.values():
-            if figure.budget_us is not None and (
-                not figure.medians or figure.median >= figure.budget_us
-            ):
+            if figure.budget is not None and (not figure.values or figure.median >= figure.budget):
                 status = 1
     return status
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from pathlib import Path
 from _venvs import (
     VENVS_DIR,
     Anchor,
+    Samples,
     SetupError,
     clean_env,
     distribution_version,
@@ -63,27 +63,13 @@ TINY_POLICY = {
 
 
 @dataclass
-class Command:
+class Command(Samples):
     label: str
     argv: list[str]
-    budget_s: float | None
-    """None for the anchor."""
-    times: list[float] = field(default_factory=list)
+    budget: float | None
+    """In seconds; None for the anchor."""
+    values: list[float] = field(default_factory=list)
     failure: str | None = None
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-    @property
-    def best(self) -> float:
-        return min(self.times)
-
-    @property
-    def within_budget(self) -> bool | None:
-        if self.budget_s is None or not self.times:
-            return None
-        return self.median < self.budget_s
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -203,13 +189,13 @@ def _report(commands: list[Command], versions: dict[str, str | None], runs: int)
     print(header)
     print("-" * len(header))
     for command in commands:
-        if not command.times:
+        if not command.values:
             print(f"{command.label:<42} {'FAILED':>9}")
             continue
         verdict = ""
-        if command.budget_s is not None:
+        if command.budget is not None:
             word = "PASS" if command.within_budget else "FAIL"
-            verdict = f"< {command.budget_s:.1f} s {word}"
+            verdict = f"< {command.budget:.1f} s {word}"
         print(f"{command.label:<42} {command.median:>9.3f} {command.best:>8.3f} {verdict:>14}")
     for command in commands:
         if command.failure is not None:
@@ -226,10 +212,10 @@ def _to_json(commands: list[Command], versions: dict[str, str | None], runs: int
         "commands": {
             command.label: {
                 "argv0": Path(command.argv[0]).name,
-                "times_s": command.times,
-                "median_s": command.median if command.times else None,
-                "best_s": command.best if command.times else None,
-                "budget_s": command.budget_s,
+                "times_s": command.values,
+                "median_s": command.median if command.values else None,
+                "best_s": command.best if command.values else None,
+                "budget_s": command.budget,
                 "failure": command.failure,
             }
             for command in commands
@@ -296,21 +282,21 @@ def main(argv: list[str] | None = None) -> int:
                 if command.failure is None:
                     elapsed = _run_once(command, workdir)
                     if elapsed is not None:
-                        command.times.append(elapsed)
+                        command.values.append(elapsed)
 
         _report(commands, versions, args.runs)
         by_label = {command.label: command for command in commands}
         ours = by_label.get("lambdashield --version")
         anchor = by_label.get("checkov --version (anchor)")
         print()
-        if ours is not None and anchor is not None and ours.times and anchor.times:
+        if ours is not None and anchor is not None and ours.values and anchor.values:
             ratio = anchor.median / ours.median
             print(f"ratio checkov/lambdashield (--version, median): {ratio:.1f}x")
         if lambdashield_unavailable is not None:
             print(f"lambdashield not measurable: {lambdashield_unavailable}")
         over = [command for command in commands if command.within_budget is False]
         wanted = args.importtime or (ours is not None and ours.within_budget is False)
-        if lambdashield is not None and ours is not None and ours.times and wanted:
+        if lambdashield is not None and ours is not None and ours.values and wanted:
             _importtime(lambdashield, workdir)
 
     if args.json is not None:

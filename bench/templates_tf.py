@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from pathlib import Path
 from _venvs import (
     VENVS_DIR,
     Anchor,
+    Samples,
     SetupError,
     clean_env,
     distribution_version,
@@ -266,17 +266,13 @@ def _harness(python: Path, program: str, args: list[str]) -> dict[str, float]:
 
 
 @dataclass
-class Command:
+class Command(Samples):
     label: str
     argv: list[str]
     ok_codes: tuple[int, ...] = (0,)
-    times: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
     failure: str | None = None
     output: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
 
 
 def _run(command: Command) -> float | None:
@@ -416,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                 if command.failure is None:
                     elapsed = _run(command)
                     if elapsed is not None:
-                        command.times.append(elapsed)
+                        command.values.append(elapsed)
 
     print()
     print(f"Terraform benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
@@ -428,15 +424,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{int(loaded['errors'])} errors"
     )
     for command in commands:
-        if command.times:
-            print(f"{command.label:<34} {command.median:>8.3f} s median of {len(command.times)}")
+        if command.values:
+            print(f"{command.label:<34} {command.median:>8.3f} s median of {len(command.values)}")
         else:
             print(f"{command.label:<34} FAILED: {command.failure}")
     by_label = {c.label: c for c in commands}
     anchor = by_label.get("checkov -d (anchor)")
     verdict_ratio: float | None = None
     scanned = by_label.get("lambdashield scan")
-    if scanned is not None and scanned.times:
+    if scanned is not None and scanned.values:
         try:
             functions = json.loads(scanned.output)["summary"]["functions"]
         except (ValueError, KeyError, TypeError):
@@ -446,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             scanned = None
     for label in ("load_terraform (fresh process)", "lambdashield scan"):
         ours = by_label.get(label)
-        if ours is None or not ours.times or anchor is None or not anchor.times:
+        if ours is None or not ours.values or anchor is None or not anchor.values:
             continue
         if label == "lambdashield scan" and scanned is None:
             continue
