@@ -231,6 +231,127 @@ def test_links_out_of_the_code_folder_are_not_followed(tmp_path: Path) -> None:
     assert "requests" in modules
 
 
+def python_trace(root: Path, handler: str = "app.handler") -> handler_imports.HandlerTrace:
+    trace = read_handler(root, PurePosixPath("code"), handler)
+    assert trace is not None
+    return trace
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "importlib.import_module(name)",
+        'importlib.import_module(f"plugins.{name}")',
+        'importlib.import_module("plugins." + name)',
+        "importlib.import_module(name='x' if debug else 'y')",
+        'importlib.import_module(".s3", __package__)',
+        "importlib.import_module(*names)",
+        "importlib.import_module(**options)",
+        "registry.import_module(name)",
+        '__import__(f"x.{name}")',
+        "__import__(mod)",
+        '__import__("x", fromlist=names)',
+        '__import__("x", fromlist=[name])',
+        '__import__("x", globals(), None, [], level)',
+    ],
+)
+def test_a_python_import_of_a_name_not_spelled_out_leaves_the_trace_incomplete(
+    tmp_path: Path, line: str
+) -> None:
+    write(tmp_path, {"app.py": f"import importlib\nimport requests\n{line}\n"})
+    trace = python_trace(tmp_path)
+    assert not trace.complete
+    assert found(tmp_path) == {"requests": ("code/app.py", 2)}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "importlib.import_module()",
+        "registry.import_module(path=p)",
+        'importlib.import_module("")',
+        'importlib.import_module(".s3")',
+        'importlib.import_module("..s3", "plugins")',
+        'importlib.import_module(".s3", "")',
+        "__import__()",
+        '__import__(".x")',
+        "obj.load_module(name)",
+    ],
+)
+def test_a_python_call_that_loads_nothing_is_no_import(tmp_path: Path, line: str) -> None:
+    write(tmp_path, {"app.py": f"import importlib\nimport requests\n{line}\n"})
+    trace = python_trace(tmp_path)
+    assert trace.complete
+    assert found(tmp_path) == {"requests": ("code/app.py", 2)}
+
+
+def test_python_imports_by_call_with_literal_names(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app.py": "\n".join(
+                [
+                    "import importlib",
+                    'importlib.import_module("requests")',
+                    'importlib.import_module(name="yaml")',
+                    'importlib.import_module("jwt", package)',
+                    'registry.import_module("stripe")',
+                    '__import__("boto3.session")',
+                    '__import__(f"pydantic")',
+                    "",
+                ]
+            ),
+        },
+    )
+    trace = python_trace(tmp_path)
+    assert trace.complete
+    assert found(tmp_path) == {
+        "requests": ("code/app.py", 2),
+        "yaml": ("code/app.py", 3),
+        "jwt": ("code/app.py", 4),
+        "stripe": ("code/app.py", 5),
+        "boto3.session": ("code/app.py", 6),
+        "pydantic": ("code/app.py", 7),
+    }
+
+
+def test_python_relative_imports_by_call_with_literal_names(tmp_path: Path) -> None:
+    """`import_module(".s3", "plugins")` is `plugins.s3`, `"..db"` climbs one package, and
+    `__import__` reads a literal `fromlist` and `level` as `from ... import` does."""
+    write(
+        tmp_path,
+        {
+            "app.py": "\n".join(
+                [
+                    "import importlib",
+                    'importlib.import_module(".s3", "plugins")',
+                    'importlib.import_module("..db", package="plugins.sub")',
+                    'importlib.import_module(".backends", "django.db")',
+                    '__import__("lib", fromlist=["cache"])',
+                    "import orders",
+                    "",
+                ]
+            ),
+            "plugins/__init__.py": "",
+            "plugins/s3.py": "import boto3\n",
+            "plugins/db.py": "import psycopg2\n",
+            "lib/__init__.py": "",
+            "lib/cache.py": "import redis\n",
+            "orders/__init__.py": '__import__("models", globals(), None, ("Order",), 1)\n',
+            "orders/models.py": "import pydantic\n",
+        },
+    )
+    trace = python_trace(tmp_path)
+    assert trace.complete
+    assert found(tmp_path) == {
+        "django.db.backends": ("code/app.py", 4),
+        "boto3": ("code/plugins/s3.py", 1),
+        "psycopg2": ("code/plugins/db.py", 1),
+        "redis": ("code/lib/cache.py", 1),
+        "pydantic": ("code/orders/models.py", 1),
+    }
+
+
 def function(name: str, code_uri: str, handler: str, runtime: str = "python3.12") -> Function:
     origin = Origin(PurePosixPath("template.yaml"), name, "function")
     return Function(origin, runtime=runtime, handler=handler, code_uri=code_uri)
@@ -285,6 +406,40 @@ def test_trace_imports_fills_linked_sets(tmp_path: Path) -> None:
     assert installed.traced == ("Api",)
     assert installed.imports[0].path.as_posix() == "src/app.py"
     assert web.traced == () and web.imports == ()
+
+
+def test_a_python_dynamic_import_leaves_its_function_untraced(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "py/literal.py": 'import importlib\nimportlib.import_module("requests")\n',
+            "py/plugin.py": "import importlib\nimport yaml\nimportlib.import_module(name)\n",
+            "py/dunder.py": 'import helper\n__import__(f"x.{y}")\n',
+            "py/helper.py": "import jwt\n",
+        },
+    )
+    application = Application(
+        Origin(PurePosixPath("template.yaml"), "template.yaml", "sam"),
+        functions=(
+            function("Literal", "py", "literal.handler"),
+            function("Plugin", "py", "plugin.handler"),
+            function("Dunder", "py", "dunder.handler"),
+        ),
+    )
+    requirements = DependencySet(
+        Origin(PurePosixPath("py/requirements.txt"), "requirements.txt", "dependencies"),
+        "requirements",
+        (Dependency("PyPI", "requests", "2.31.0", "==2.31.0", pinned=True),),
+        locked=True,
+        functions=("Literal", "Plugin", "Dunder"),
+    )
+    (traced,) = trace_imports([application], [requirements], base=tmp_path)
+    assert traced.traced == ("Literal",)
+    assert [(i.function, i.module, i.path.as_posix(), i.line) for i in traced.imports] == [
+        ("Literal", "requests", "py/literal.py", 2),
+        ("Plugin", "yaml", "py/plugin.py", 2),
+        ("Dunder", "jwt", "py/helper.py", 1),
+    ]
 
 
 # --- Node.js handlers -------------------------------------------------------------------

@@ -19,7 +19,19 @@ found under the scanned root), never a file a link points out of it. A function 
 `traced` when its handler and every module of its own it imports could be read and parsed;
 otherwise what was found is kept but nothing is claimed about the rest.
 
-`importlib.import_module("x")` and `__import__("x")` with a literal name count as imports.
+`importlib.import_module("x")` and `__import__("x")` with a literal name count as imports,
+as does any call named `import_module` or `__import__`, whatever it is called on: the name
+is all the source says, and a module counted that is never loaded can make a package look
+used, never unused.
+`import_module(".x", "pkg")`, both literal, is the absolute `pkg.x` (`"..x"` climbs as
+`importlib` does); `__import__` with a literal `fromlist` reads its names as `from x import
+a, b` does, and with a literal `level` above 0 it is relative to the calling module's
+package. A call that imports a module whose name the source does not spell out as a
+literal (`import_module(name)`, `import_module(f"plugins.{x}")`, `__import__(mod)`,
+`import_module(".x", __package__)`, a `fromlist` or `level` held in a variable, or arguments
+passed as `*args` or `**kwargs`) leaves the trace incomplete, as a dynamic `require` does
+in Node.js; what was found is kept. A call that loads nothing (no name, an empty one, a
+relative name with no package or beyond its top) is not an import.
 
 A scan parses each file once: the trace takes the syntax trees `loaders.handlers` made of
 the handler files (`parsed`, by resolved path) and reads them, never changing them, and
@@ -39,7 +51,7 @@ import re
 import sys
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -197,15 +209,121 @@ class _Import:
     line: int
 
 
-def _imports(tree: ast.AST) -> Iterator[_Import]:
+@dataclass(frozen=True, slots=True)
+class _FileImports:
+    imports: tuple[_Import, ...]
+    complete: bool
+    """False when a call imports a module whose name the source does not spell out."""
+
+
+class _Unseen(Exception):
+    """A call imports a module whose name is not a literal."""
+
+
+def _text(node: ast.expr) -> str | None:
+    """The value of a string literal, or of an f-string without placeholders."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [
+            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        ]
+        return "".join(parts) if len(parts) == len(node.values) else None
+    return None
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    """What `call` passes as the parameter at `position` or named `keyword`; `None` when it
+    passes nothing there. A `*args` or `**kwargs` that may hold it is returned in its place:
+    not being a literal, it reads as unseen."""
+    for index, argument in enumerate(call.args[: position + 1]):
+        if isinstance(argument, ast.Starred) or index == position:
+            return argument
+    spread: ast.expr | None = None
+    for given in call.keywords:
+        if given.arg == keyword:
+            return given.value
+        if given.arg is None:
+            spread = given.value
+    return spread
+
+
+def _resolve(name: str, package: str) -> str | None:
+    """`import_module(name, package)`'s absolute name for a relative `name`, as `importlib`
+    resolves it; `None` where it refuses (no package, or climbing beyond its top)."""
+    level = len(name) - len(name.lstrip("."))
+    bits = package.rsplit(".", level - 1)
+    if not package or len(bits) < level:
+        return None
+    rest = name[level:]
+    return f"{bits[0]}.{rest}" if rest else bits[0]
+
+
+def _import_module(call: ast.Call) -> _Import | None:
+    name = _argument(call, 0, "name")
+    if name is None:
+        return None  # no name: a TypeError (or another object's method), nothing loaded
+    text = _text(name)
+    if text is None:
+        raise _Unseen
+    if not text.startswith("."):
+        return _Import(text, 0, (), call.lineno) if text else None
+    package = _argument(call, 1, "package")
+    if package is None:
+        return None  # importlib refuses a relative name without a package
+    anchor = _text(package)
+    if anchor is None:
+        raise _Unseen  # `__package__` included: it can be reassigned
+    resolved = _resolve(text, anchor)
+    return _Import(resolved, 0, (), call.lineno) if resolved else None
+
+
+def _dunder_import(call: ast.Call) -> _Import | None:
+    name = _argument(call, 0, "name")
+    if name is None:
+        return None
+    text = _text(name)
+    if text is None:
+        raise _Unseen
+    # Own submodules named in `fromlist` are loaded too, so an unknown list hides code.
+    fromlist = _argument(call, 3, "fromlist")
+    names: tuple[str, ...] = ()
+    if isinstance(fromlist, ast.List | ast.Tuple):
+        texts = [_text(element) for element in fromlist.elts]
+        if any(t is None for t in texts):
+            raise _Unseen
+        names = tuple(t for t in texts if t and t != "*")
+    elif fromlist is not None and not (
+        isinstance(fromlist, ast.Constant) and fromlist.value is None
+    ):
+        raise _Unseen
+    given = _argument(call, 4, "level")
+    level = 0
+    if given is not None:
+        if not (isinstance(given, ast.Constant) and type(given.value) is int):
+            raise _Unseen
+        level = given.value
+    if level == 0 and (not text or text.startswith(".")):
+        return None  # Python refuses an empty or a dotted absolute name
+    return _Import(text, level, names, call.lineno)
+
+
+_CALLS: dict[str, Callable[[ast.Call], _Import | None]] = {
+    "import_module": _import_module,
+    "__import__": _dunder_import,
+}
+
+
+def _imports(tree: ast.AST) -> _FileImports:
+    found: list[_Import] = []
+    complete = True
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield _Import(alias.name, 0, (), node.lineno)
+            found.extend(_Import(alias.name, 0, (), node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             names = tuple(a.name for a in node.names if a.name != "*")
-            yield _Import(node.module or "", node.level, names, node.lineno)
-        elif isinstance(node, ast.Call) and node.args:
+            found.append(_Import(node.module or "", node.level, names, node.lineno))
+        elif isinstance(node, ast.Call):
             func = node.func
             called = (
                 func.attr
@@ -214,15 +332,17 @@ def _imports(tree: ast.AST) -> Iterator[_Import]:
                 if isinstance(func, ast.Name)
                 else ""
             )
-            first = node.args[0]
-            if (
-                called in ("import_module", "__import__")
-                and isinstance(first, ast.Constant)
-                and isinstance(first.value, str)
-                and first.value
-                and not first.value.startswith(".")
-            ):
-                yield _Import(first.value, 0, (), node.lineno)
+            read = _CALLS.get(called)
+            if read is None:
+                continue
+            try:
+                call = read(node)
+            except _Unseen:
+                complete = False
+                continue
+            if call is not None:
+                found.append(call)
+    return _FileImports(tuple(found), complete)
 
 
 @dataclass
@@ -243,15 +363,15 @@ class _PythonFiles:
 
     def __init__(self, parsed: Mapping[Path, ParsedSource] | None = None) -> None:
         self.parsed = parsed or {}
-        self.read: dict[Path, tuple[_Import, ...] | None] = {}
+        self.read: dict[Path, _FileImports | None] = {}
 
-    def imports(self, path: Path) -> tuple[_Import, ...] | None:
+    def imports(self, path: Path) -> _FileImports | None:
         """Those of the file at `path` (resolved); `None` when it cannot be read or parsed."""
         if path not in self.read:
             self.read[path] = self._imports(path)
         return self.read[path]
 
-    def _imports(self, path: Path) -> tuple[_Import, ...] | None:
+    def _imports(self, path: Path) -> _FileImports | None:
         try:
             if path.stat().st_size > MAX_SOURCE_BYTES:
                 return None
@@ -272,7 +392,7 @@ class _PythonFiles:
                     tree = ast.parse(path.read_bytes(), filename=path.name)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        return tuple(_imports(tree))
+        return _imports(tree)
 
 
 def contained_file(path: Path, real_root: Path) -> Path | None:
@@ -371,11 +491,13 @@ class _Reader(FileWalk):
         if imports is None:
             self.trace.complete = False
             return
+        if not imports.complete:
+            self.trace.complete = False
         relative = path.relative_to(self.real_root)
         shown = self.display / relative.as_posix()
         package = relative.parent.as_posix()
         package = "" if package == "." else package
-        for found in imports:
+        for found in imports.imports:
             if found.level:
                 self.relative(package, found)
             else:
