@@ -71,6 +71,7 @@ __all__ = [
     "distribution_candidates",
     "installed_top_levels",
     "read_handler",
+    "real_file",
     "trace_imports",
 ]
 
@@ -395,16 +396,23 @@ class _PythonFiles:
         return _imports(tree)
 
 
+def real_file(path: Path) -> Path | None:
+    """The real path of `path`, links followed, when it is a file."""
+    # Module lookups mostly try names that are not there: one stat answers those, where
+    # resolving would stat each part of the path.
+    if not path.is_file():
+        return None
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
 def contained_file(path: Path, real_root: Path) -> Path | None:
     """The real path of `path` when it is a file inside `real_root` (itself resolved), links
     followed: a function's own code is read only from its code folder."""
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if real_root != real and real_root not in real.parents:
-        return None
-    return real if real.is_file() else None
+    real = real_file(path)
+    return real if real is not None and real.is_relative_to(real_root) else None
 
 
 def _module_path(handler: str) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
+from lambdashield.loaders.handler_imports import real_file
 from lambdashield.model import Function, ScanError
 
 if TYPE_CHECKING:
@@ -96,9 +97,7 @@ class SourceCache:
     def file(self, path: Path, root: Path) -> Path | None:
         """`path` resolved, when it is a file inside `root`."""
         if path not in self.files:
-            # A stat is far cheaper than resolving a path that is not there.
-            resolved = _resolve(path) if path.is_file() else None
-            self.files[path] = resolved if resolved is not None and resolved.is_file() else None
+            self.files[path] = real_file(path)
         found = self.files[path]
         return found if found is not None and found.is_relative_to(root) else None
 
