@@ -308,12 +308,11 @@ def _load_handlers(
 def _load_serverless(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
     from lambdashield.loaders.serverless import UnsupportedProvider, load_serverless
 
-    root = Path(given)
     try:
         application, problems = load_serverless(
             found.path,
             found.display,
-            root=root if root.is_dir() else root.parent,
+            root=_root(given),
             max_bytes=config.max_file_bytes,
         )
     except UnsupportedProvider as exc:
@@ -325,7 +324,7 @@ def _load_serverless(found: Candidate, given: str, config: Config, loaded: _Load
 def _load(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
     try:
         if found.kind is Kind.JSON:
-            _load_json(found, config, loaded)
+            _load_json(found, given, config, loaded)
         elif found.kind in _DEPENDENCY_KINDS:
             result = _dependencies(found, given, config)
             loaded.dependency_sets.extend(result.sets)
@@ -336,7 +335,7 @@ def _load(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None
             from lambdashield.loaders.cloudformation import load_template
 
             application, problems = load_template(
-                found.path, found.display, max_bytes=config.max_file_bytes
+                found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
             )
             _add(loaded, application, problems)
     except LoaderError as exc:
@@ -362,7 +361,7 @@ def _load_terraform(
         _add(loaded, application, problems)
 
 
-def _load_json(found: Candidate, config: Config, loaded: _Loaded) -> None:
+def _load_json(found: Candidate, given: str, config: Config, loaded: _Loaded) -> None:
     """A JSON file is a policy, a template (CDK output included), or not ours."""
     text = read_text(found.path, found.display, config.max_file_bytes)
     data = parse_json(text, found.display)
@@ -383,7 +382,9 @@ def _load_json(found: Candidate, config: Config, loaded: _Loaded) -> None:
             [],
         )
     elif is_template(data):
-        application, problems = resources_to_model(data, found.display, JsonLines(text))
+        application, problems = resources_to_model(
+            data, found.display, JsonLines(text), base_dir=found.path.parent, root=_root(given)
+        )
         _add(loaded, application, problems)
 
 

@@ -86,7 +86,7 @@ def load_applications(path: str, config: Config) -> tuple[list[Application], lis
         try:
             if found.kind is Kind.TEMPLATE:
                 application, problems = load_template(
-                    found.path, found.display, max_bytes=config.max_file_bytes
+                    found.path, found.display, max_bytes=config.max_file_bytes, root=folder
                 )
             elif found.kind is Kind.SERVERLESS:
                 try:
@@ -100,7 +100,9 @@ def load_applications(path: str, config: Config) -> tuple[list[Application], lis
                 data = parse_json(text, found.display)
                 if not is_template(data):
                     continue
-                application, problems = resources_to_model(data, found.display, JsonLines(text))
+                application, problems = resources_to_model(
+                    data, found.display, JsonLines(text), base_dir=found.path.parent, root=folder
+                )
             elif found.kind is Kind.TERRAFORM:
                 terraform.append(found.path)
                 continue

@@ -487,3 +487,228 @@ def test_layers_link_their_dependencies_to_the_functions_that_use_them(tmp_path:
         ("Api",),
         "3.12",
     )
+
+
+# --- local code and layer paths against the scanned root ------------------------------
+
+OUTSIDE = "is outside the scanned folder, which is never read; scan a folder that holds both"
+SAM_APP = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  DepsLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      ContentUri: {layer}
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: {code}
+      Layers: [!Ref DepsLayer]
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {{Path: /orders, Method: get}}
+"""
+
+
+def load_project(
+    template: Path, text: str, root: Path
+) -> tuple[Application, list[tuple[PurePosixPath, int | None, str]]]:
+    template.parent.mkdir(parents=True, exist_ok=True)
+    template.write_text(text, encoding="utf-8")
+    display = PurePosixPath(template.relative_to(root).as_posix())
+    application, errors = load_template(template, display, max_bytes=10**7, root=root)
+    return application, [(e.path, e.line, e.message) for e in errors]
+
+
+def code_and_layers(application: Application) -> tuple[list[str | None], list[str | None]]:
+    return (
+        [f.code_uri for f in application.functions],
+        [layer.content_uri for layer in application.layers],
+    )
+
+
+@pytest.mark.parametrize("code", ["../outside", "../outside/app.zip", "{elsewhere}"])
+def test_sam_code_uri_outside_the_root_is_an_error_at_its_line(tmp_path: Path, code: str) -> None:
+    project = tmp_path / "project"
+    written = code.format(elsewhere=tmp_path / "elsewhere")
+    text = SAM_APP.format(layer="layers/deps/", code=written)
+    application, errors = load_project(project / "template.yaml", text, project)
+    assert errors == [
+        (PurePosixPath("template.yaml"), 12, f"function `Api`: `CodeUri` {written} {OUTSIDE}")
+    ]
+    assert code_and_layers(application) == ([None], ["layers/deps/"])
+    # The function is still modelled: its other settings and triggers are checked as usual.
+    (api,) = application.functions
+    assert (api.runtime, api.handler, api.layers) == (
+        "python3.12",
+        "app.handler",
+        ("${DepsLayer}",),
+    )
+    assert [(t.kind, t.pointer) for t in api.triggers] == [
+        (TriggerKind.API_HTTP, "/Resources/Api/Properties/Events/Get")
+    ]
+    assert api.role is not None and api.role.origin.resource == "ApiRole"
+
+
+def test_sam_layer_content_uri_outside_the_root_is_an_error_at_its_line(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    text = SAM_APP.format(layer="../shared/deps", code="src/")
+    application, errors = load_project(project / "template.yaml", text, project)
+    assert errors == [
+        (
+            PurePosixPath("template.yaml"),
+            6,
+            f"layer `DepsLayer`: `ContentUri` ../shared/deps {OUTSIDE}",
+        )
+    ]
+    assert code_and_layers(application) == (["src/"], [None])
+
+
+def test_cloudformation_code_and_content_outside_the_root_are_errors(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    text = (
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Resources:\n"
+        "  Deps:\n"
+        "    Type: AWS::Lambda::LayerVersion\n"
+        "    Properties:\n"
+        "      Content: ../deps.zip\n"
+        "  Worker:\n"
+        "    Type: AWS::Lambda::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.12\n"
+        "      Handler: app.handler\n"
+        "      Role: arn:aws:iam::123456789012:role/worker\n"
+        "      Code: ../../worker\n"
+        "      Layers: [!Ref Deps]\n"
+    )
+    application, errors = load_project(project / "template.yaml", text, project)
+    assert errors == [
+        (PurePosixPath("template.yaml"), 6, f"layer `Deps`: `Content` ../deps.zip {OUTSIDE}"),
+        (PurePosixPath("template.yaml"), 13, f"function `Worker`: `Code` ../../worker {OUTSIDE}"),
+    ]
+    assert code_and_layers(application) == ([None], [None])
+    (worker,) = application.functions
+    assert (
+        worker.role is not None and worker.role.external == "arn:aws:iam::123456789012:role/worker"
+    )
+
+
+def test_globals_code_uri_outside_the_root_is_an_error_at_the_globals_line(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    text = (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Globals:\n"
+        "  Function:\n"
+        "    CodeUri: ../shared-src\n"
+        "Resources:\n"
+        "  A:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: a.handler}\n"
+        "  B:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: b.handler, CodeUri: b/}\n"
+    )
+    application, errors = load_project(project / "template.yaml", text, project)
+    assert errors == [
+        (PurePosixPath("template.yaml"), 4, f"function `A`: `CodeUri` ../shared-src {OUTSIDE}")
+    ]
+    assert code_and_layers(application) == ([None, "b/"], [])
+
+
+@pytest.mark.parametrize(
+    ("code", "layer", "expected"),
+    [
+        ("s3://artifacts/api.zip", "s3://artifacts/deps.zip", ([None], [None])),
+        (
+            "{Bucket: artifacts, Key: api.zip}",
+            "{Bucket: artifacts, Key: deps.zip}",
+            ([None], [None]),
+        ),
+        ("!Sub 's3://${Bucket}/api.zip'", "!Sub '../${Folder}'", ([None], [None])),
+        ("src/", "layers/deps/", (["src/"], ["layers/deps/"])),
+        (".", "./layers/deps", (["."], ["./layers/deps"])),
+        ("{project}/src", "{project}/layers/deps", (["{project}/src"], ["{project}/layers/deps"])),
+    ],
+)
+def test_remote_code_and_code_inside_the_root_are_as_written(
+    tmp_path: Path, code: str, layer: str, expected: tuple[list[str | None], list[str | None]]
+) -> None:
+    project = tmp_path / "project"
+    text = SAM_APP.format(code=code, layer=layer).replace("{project}", str(project))
+    application, errors = load_project(project / "template.yaml", text, project)
+    assert errors == []
+    codes, layers = expected
+    assert code_and_layers(application) == (
+        [c.replace("{project}", str(project)) if c else c for c in codes],
+        [c.replace("{project}", str(project)) if c else c for c in layers],
+    )
+
+
+def test_code_beside_a_nested_template_is_checked_against_the_root(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    text = SAM_APP.format(code="../src/", layer="../../layers/deps")
+    application, errors = load_project(project / "infra" / "template.yaml", text, project)
+    assert errors == [
+        (
+            PurePosixPath("infra/template.yaml"),
+            6,
+            f"layer `DepsLayer`: `ContentUri` ../../layers/deps {OUTSIDE}",
+        )
+    ]
+    assert code_and_layers(application) == (["../src/"], [None])
+
+
+@pytest.mark.parametrize(("target", "inside"), [("../elsewhere", False), ("vendor/src", True)])
+def test_a_link_in_the_root_is_followed_before_the_check(
+    tmp_path: Path, target: str, inside: bool
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    real = (project / target).resolve()
+    real.mkdir(parents=True)
+    (real / "requirements.txt").write_text("requests==2.19.0\n", encoding="utf-8")
+    (project / "src").symlink_to(real, target_is_directory=True)
+    (project / "deps").symlink_to(real, target_is_directory=True)
+    text = SAM_APP.format(code="src/", layer="deps")
+    application, errors = load_project(project / "template.yaml", text, project)
+    if inside:
+        assert errors == []
+        assert code_and_layers(application) == (["src/"], ["deps"])
+    else:
+        assert errors == [
+            (PurePosixPath("template.yaml"), 6, f"layer `DepsLayer`: `ContentUri` deps {OUTSIDE}"),
+            (PurePosixPath("template.yaml"), 12, f"function `Api`: `CodeUri` src/ {OUTSIDE}"),
+        ]
+        assert code_and_layers(application) == ([None], [None])
+
+
+def test_without_a_root_code_paths_are_taken_as_written(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(SAM_APP.format(code="../outside", layer="/opt/deps"), encoding="utf-8")
+    application, errors = load_template(template, PurePosixPath("template.yaml"), max_bytes=10**7)
+    assert errors == []
+    assert code_and_layers(application) == (["../outside"], ["/opt/deps"])
+
+
+def test_a_scan_fails_closed_on_code_outside_the_root(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (tmp_path / "shared" / "deps").mkdir(parents=True)
+    (tmp_path / "shared" / "deps" / "requirements.txt").write_text(
+        "requests==2.19.0\n", encoding="utf-8"
+    )
+    text = SAM_APP.format(code="../shared/deps", layer="../shared/deps").replace(
+        "Runtime: python3.12", "Runtime: python3.8"
+    )
+    load_project(project / "template.yaml", text, project)
+    report = scan([str(project)], Config(select=("LS-FN-001",), fail_on_missing_db=False))
+    assert [(e.path.name, e.line, e.message) for e in report.errors] == [
+        ("template.yaml", 6, f"layer `DepsLayer`: `ContentUri` ../shared/deps {OUTSIDE}"),
+        ("template.yaml", 12, f"function `Api`: `CodeUri` ../shared/deps {OUTSIDE}"),
+    ]
+    # The template's other findings still come out, and nothing outside is read.
+    assert [(f.rule.id, f.resource) for f in report.findings] == [("LS-FN-001", "Api")]
+    assert report.dependency_sets == ()

@@ -30,6 +30,7 @@ from typing import Any
 
 from lambdashield.errors import LoaderError
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
+from lambdashield.loaders._paths import real_path
 from lambdashield.loaders._yaml import load_yaml
 from lambdashield.model import ScanError, Unresolved
 
@@ -120,7 +121,7 @@ class Resolver:
     ) -> None:
         self.display = display
         self.base_dir = base_dir
-        self.root = _resolved(root)
+        self.root = real_path(root)
         self.max_bytes = max_bytes
         self.env = env
         self.errors: list[ScanError] = []
@@ -410,7 +411,7 @@ class Resolver:
         if suffix not in _DATA_FILES:
             return Unresolved(expression, "only YAML and JSON files are read")
         # Serverless resolves every `file(...)` against the service folder.
-        target = _resolved(self.base_dir / name)
+        target = real_path(self.base_dir / name)
         if not target.is_relative_to(self.root):
             # An error entry, not only an unknown value: the configuration depends on a
             # file the scan was not allowed to read, so its result is incomplete.
@@ -432,7 +433,7 @@ class Resolver:
         if len(self._files) >= MAX_FILES:
             self._error(src, pointer, f"more than {MAX_FILES} files included with ${{file()}}")
             return Unresolved(expression, f"more than {MAX_FILES} files included")
-        relative = os.path.relpath(target, _resolved(self.base_dir))
+        relative = os.path.relpath(target, real_path(self.base_dir))
         display = PurePosixPath(
             posixpath.normpath(self.display.parent / PurePosixPath(*Path(relative).parts))
         )
@@ -591,10 +592,3 @@ def _unknown(value: Any, expression: str, prefix: str) -> Unresolved:
     if isinstance(value, Unresolved):
         return Unresolved(expression, prefix + (value.reason or value.expression))
     return Unresolved(expression, prefix + "a value that is not a string")
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()

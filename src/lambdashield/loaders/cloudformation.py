@@ -6,6 +6,10 @@ resolved as far as the template itself allows, and what depends on the deploymen
 (`!ImportValue`, parameters without defaults) becomes `Unresolved`. Functions are linked
 to their roles and every policy attached to them, and to every event, URL, API method
 and bucket notification that invokes them.
+
+A function's local code (`CodeUri`, `Code`) or a layer's local content (`ContentUri`,
+`Content`) that resolves outside the scanned root, links followed, is an error where it is
+written and is left out of the model, so that no later stage reads it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from lambdashield.errors import LoaderError
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
+from lambdashield.loaders._paths import real_path
 from lambdashield.loaders._suppressions import find_suppressions
 from lambdashield.loaders._yaml import load_yaml
 from lambdashield.loaders.policies import policy_from_json
@@ -80,9 +85,13 @@ def _has_typed_resource(resources: dict[str, Any]) -> bool:
 
 
 def load_template(
-    path: Path, display: PurePosixPath, *, max_bytes: int
+    path: Path, display: PurePosixPath, *, max_bytes: int, root: Path | None = None
 ) -> tuple[Application, list[ScanError]]:
-    """Read one template file; raises `LoaderError` when it cannot be parsed at all."""
+    """Read one template file; raises `LoaderError` when it cannot be parsed at all.
+
+    `root` is the scanned folder: code and layer paths are checked against it. Without it
+    they are taken as written.
+    """
     text = read_text(path, display, max_bytes)
     lines: Lines
     if path.suffix.lower() == ".json":
@@ -94,7 +103,9 @@ def load_template(
     if not is_template(data):
         raise LoaderError(display, "not a CloudFormation template (no Resources)", 1)
     suppressions, problems = find_suppressions(text, display)
-    application, errors = resources_to_model(data, display, lines, suppressions)
+    application, errors = resources_to_model(
+        data, display, lines, suppressions, base_dir=path.parent, root=root
+    )
     return application, [*problems, *errors]
 
 
@@ -106,9 +117,16 @@ def resources_to_model(
     *,
     base: str = "",
     kind: str | None = None,
+    base_dir: Path | None = None,
+    root: Path | None = None,
 ) -> tuple[Application, list[ScanError]]:
-    """The model of a template's `Resources` (at `base`, for Serverless `resources:`)."""
-    template = _Template(data, display, lines, base)
+    """The model of a template's `Resources` (at `base`, for Serverless `resources:`).
+
+    `base_dir` is the template's folder and `root` the scanned folder; given both, a local
+    code or layer path that resolves outside `root` is an error and is left out.
+    """
+    folders = None if base_dir is None or root is None else (real_path(base_dir), real_path(root))
+    template = _Template(data, display, lines, base, folders)
     template.build()
     metadata_suppressions = list(template.metadata_suppressions())
     application = Application(
@@ -139,9 +157,16 @@ class _Events:
 
 class _Template:
     def __init__(
-        self, data: Mapping[str, Any], display: PurePosixPath, lines: Lines, base: str
+        self,
+        data: Mapping[str, Any],
+        display: PurePosixPath,
+        lines: Lines,
+        base: str,
+        folders: tuple[Path, Path] | None = None,
     ) -> None:
         self.data = data
+        self.folders = folders
+        """The template's folder and the scanned root, both resolved, when known."""
         self.display = display
         self.lines = lines
         self.base = base
@@ -188,6 +213,22 @@ class _Template:
 
     def origin(self, resource: str, resource_type: str, pointer: str) -> Origin:
         return Origin(self.display, resource, resource_type, pointer, self.lines)
+
+    def local_path(self, owner: str, key: str, value: str, pointer: str) -> str | None:
+        """`value` as written, or `None` (and an error at `pointer`) when it resolves
+        outside the scanned root: the scan fails closed rather than pass over code it was
+        asked to analyse, and the path is dropped so that nothing later reads it."""
+        if self.folders is None:
+            return value
+        base_dir, root = self.folders
+        if real_path(base_dir / value).is_relative_to(root):
+            return value
+        self.error(
+            pointer,
+            f"{owner}: `{key}` {value} is outside the scanned folder, which is never read; "
+            "scan a folder that holds both",
+        )
+        return None
 
     def type_of(self, logical_id: str) -> str:
         resource = self.resources.get(logical_id, {})
@@ -383,8 +424,13 @@ class _Template:
         is_sam = self.type_of(logical_id) == "AWS::Serverless::Function"
         here = self.at("Resources", logical_id)
         runtime = self.resolve(props.get("Runtime")) if "Runtime" in props else None
-        code = props.get("CodeUri") if is_sam else props.get("Code")
+        code_key = "CodeUri" if is_sam else "Code"
+        code = props.get(code_key)
         code_uri = code if isinstance(code, str) and "://" not in code else None
+        if code_uri:
+            code_uri = self.local_path(
+                f"function `{logical_id}`", code_key, code_uri, pointers.get(code_key, here)
+            )
         dead_letter = props.get("DeadLetterQueue") if is_sam else props.get("DeadLetterConfig")
         dlq = dead_letter.get("TargetArn") if isinstance(dead_letter, dict) else None
         invoke = props.get("EventInvokeConfig")
@@ -1091,8 +1137,16 @@ class _Template:
     def read_layer(self, logical_id: str) -> None:
         """A layer built from a local folder (SAM `ContentUri`, CloudFormation `Content`)."""
         props = self.properties(logical_id)
-        content = props.get("ContentUri", props.get("Content"))
+        key = "ContentUri" if "ContentUri" in props else "Content"
+        content = props.get(key)
         local = content if isinstance(content, str) and "://" not in content else None
+        if local:
+            local = self.local_path(
+                f"layer `{logical_id}`",
+                key,
+                local,
+                self.at("Resources", logical_id, "Properties", key),
+            )
         self.layers.append(
             Layer(
                 self.origin(logical_id, "layer", self.at("Resources", logical_id)),

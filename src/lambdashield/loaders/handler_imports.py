@@ -56,6 +56,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from lambdashield.loaders._paths import real_file
 from lambdashield.loaders.link import function_code, python_version, set_folders
 from lambdashield.model import Application, DependencySet, Function, HandlerImport, Unresolved
 
@@ -71,7 +72,6 @@ __all__ = [
     "distribution_candidates",
     "installed_top_levels",
     "read_handler",
-    "real_file",
     "trace_imports",
 ]
 
@@ -394,18 +394,6 @@ class _PythonFiles:
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             return None
         return _imports(tree)
-
-
-def real_file(path: Path) -> Path | None:
-    """The real path of `path`, links followed, when it is a file."""
-    # Module lookups mostly try names that are not there: one stat answers those, where
-    # resolving would stat each part of the path.
-    if not path.is_file():
-        return None
-    try:
-        return path.resolve(strict=True)
-    except (OSError, RuntimeError, ValueError):
-        return None
 
 
 def contained_file(path: Path, real_root: Path) -> Path | None:

@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from tree_sitter import Node, Parser, Tree
 
 from lambdashield.loaders._names import HANDLER_FILE
+from lambdashield.loaders._paths import real_path
 from lambdashield.loaders._suppressions import find_suppressions
 from lambdashield.loaders._tree_sitter import node_parser
 from lambdashield.model import (
@@ -179,14 +180,14 @@ def load_handlers(
     real_root = root.resolve()
     result = _Result()
     claims: dict[Path, _Claim] = {}
-    shown = {_resolved(path): display for path, display in candidates}
+    shown = {real_path(path): display for path, display in candidates}
     for application in applications:
         for function in application.functions:
             _claim(application, function, real_root, shown, claims, result)
     for claim in sorted(claims.values(), key=lambda c: c.display):
         _load_claimed(claim, max_bytes, result)
     for path, display in sorted(candidates, key=lambda c: c[1]):
-        real = _resolved(path)
+        real = real_path(path)
         if real in claims or not display.name.endswith(tuple(_SHAPED)):
             continue
         if not _inside(real, real_root):
@@ -198,13 +199,6 @@ def load_handlers(
         skipped=tuple(sorted(set(result.skipped), key=lambda s: (s.path, s.reason))),
         suppressions=tuple(result.suppressions),
     )
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -249,7 +243,7 @@ def _claim(
         )
         return
     base = folder / code
-    real_base = _resolved(base)
+    real_base = real_path(base)
     if not _inside(real_base, real_root):
         result.skipped.append(
             SkippedInput(
@@ -266,7 +260,7 @@ def _claim(
         # A stat is far cheaper than resolving a path that is not there.
         if not candidate.is_file():
             continue
-        real = _resolved(candidate)
+        real = real_path(candidate)
         if not real.is_file():
             continue
         if not _inside(real, real_root):

@@ -37,6 +37,7 @@ from typing import Any
 
 from lambdashield.errors import LoaderError
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
+from lambdashield.loaders._paths import real_path
 from lambdashield.loaders._suppressions import find_suppressions
 from lambdashield.loaders._variables import Resolver
 from lambdashield.loaders._yaml import load_yaml
@@ -396,8 +397,8 @@ class _Builder:
             return None
         if "://" in value:
             return None  # uploaded from elsewhere: no local content
-        base_dir = _resolved(self.resolver.base_dir)
-        target = _resolved(base_dir / value)
+        base_dir = real_path(self.resolver.base_dir)
+        target = real_path(base_dir / value)
         if not target.is_relative_to(self.resolver.root):
             self.error(
                 at,
@@ -1380,14 +1381,6 @@ def _role_id(key: str) -> str:
 def _layer_id(name: str) -> str:
     """The logical ID Serverless gives layer `name`'s `AWS::Lambda::LayerVersion`."""
     return f"{_normalized(name)}LambdaLayer"
-
-
-def _resolved(path: Path) -> Path:
-    """The real path; the absolute one when it cannot be resolved (a link loop)."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError, ValueError):
-        return path.absolute()
 
 
 def _alphanumeric(name: str) -> str:

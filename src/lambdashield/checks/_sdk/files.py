@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
-from lambdashield.loaders.handler_imports import real_file
+from lambdashield.loaders._paths import real_file
 from lambdashield.model import Function, ScanError
 
 if TYPE_CHECKING:
