@@ -19,6 +19,7 @@ from lambdashield.runtime import (
     BatchOptions,
     EventValidationError,
     EventView,
+    HandlerAnswerError,
     HandlerError,
     HttpOptions,
     HttpRequest,
@@ -545,6 +546,10 @@ def ok_entries(view: BatchEvent, context: object) -> dict[str, object]:
     }
 
 
+def encoded(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 def ok_entry(event: dict[str, Any], index: int) -> dict[str, object]:
     item = event["records"][index]
     return {"recordId": item["recordId"], "result": "Ok", "data": item["data"]}
@@ -681,7 +686,7 @@ def test_firehose_repeated_record_ids_are_matched_in_order(shared_dir: Path) -> 
     def handler(view: BatchEvent, context: object) -> dict[str, object]:
         return {
             "records": [
-                {"recordId": item.item_id, "result": "Ok", "data": f"{index}"}
+                {"recordId": item.item_id, "result": "Ok", "data": encoded(f"{index}")}
                 for index, item in enumerate(view.records)
             ]
         }
@@ -689,8 +694,8 @@ def test_firehose_repeated_record_ids_are_matched_in_order(shared_dir: Path) -> 
     answer, _ = audited(handler, event)
     assert answer == {
         "records": [
-            {"recordId": both_ids[0], "result": "Ok", "data": "0"},
-            {"recordId": both_ids[1], "result": "Ok", "data": "1"},
+            {"recordId": both_ids[0], "result": "Ok", "data": "MA=="},
+            {"recordId": both_ids[1], "result": "Ok", "data": "MQ=="},
         ]
     }
 
@@ -746,6 +751,151 @@ def test_firehose_unreadable_answer_fails_the_invocation(shared_dir: Path, case:
         1,
         3,
     )
+
+
+DROP = object()
+SECRET_DATA = encoded(SECRET)
+UNKNOWN_RESULT = 'result is not exactly "Ok", "Dropped" or "ProcessingFailed"'
+
+# Entries Firehose would not accept: (what replaces the keys of a valid entry, DROP removing
+# one, and the fault the message names). Every value a message could quote holds SECRET.
+UNUSABLE_FIREHOSE_ENTRIES: dict[str, tuple[dict[str, object], str]] = {
+    "result-wrong-case": ({"result": "OK"}, UNKNOWN_RESULT),
+    "result-missing": ({"result": DROP}, UNKNOWN_RESULT),
+    "result-unknown": ({"result": SECRET}, UNKNOWN_RESULT),
+    "result-not-a-string": ({"result": ["Ok"]}, UNKNOWN_RESULT),
+    "data-missing": ({"data": DROP}, "data is missing"),
+    "data-null": ({"data": None}, "data is not a string"),
+    "data-bytes": ({"data": SECRET.encode()}, "data is not a string"),
+    "data-not-base64": ({"data": f"{SECRET}!"}, "data is not valid base64"),
+    "data-unpadded": ({"data": SECRET_DATA.rstrip("=")}, "data is not valid base64"),
+    "data-with-newline": ({"data": f"{SECRET_DATA}\n"}, "data is not valid base64"),
+    "metadata-not-an-object": ({"metadata": SECRET}, "metadata is not an object"),
+    "partition-keys-not-an-object": (
+        {"metadata": {"partitionKeys": [SECRET]}},
+        "metadata.partitionKeys is not an object",
+    ),
+    "partition-key-value-not-a-string": (
+        {"metadata": {"partitionKeys": {"year": "2024", "customer": 7}}},
+        "metadata.partitionKeys.customer is not a string",
+    ),
+    "partition-key-not-a-string": (
+        {"metadata": {"partitionKeys": {7: SECRET}}},
+        "metadata.partitionKeys has a key that is not a string",
+    ),
+}
+
+
+def spoiled_entry(record_id: str | None, case: str) -> dict[str, object]:
+    entry: dict[str, object] = {"recordId": record_id, "result": "Ok", "data": SECRET_DATA}
+    for key, value in UNUSABLE_FIREHOSE_ENTRIES[case][0].items():
+        if value is DROP:
+            del entry[key]
+        else:
+            entry[key] = value
+    return entry
+
+
+@pytest.mark.parametrize("rejected", [True, False], ids=["a-record-rejected", "none-rejected"])
+@pytest.mark.parametrize("case", sorted(UNUSABLE_FIREHOSE_ENTRIES))
+def test_firehose_unusable_entry_fails_the_invocation_and_names_it(
+    shared_dir: Path, case: str, rejected: bool
+) -> None:
+    event = firehose_three(shared_dir)
+    if rejected:
+        event["records"][1]["data"] = "%%%"
+    ids = record_ids(event)
+    audit: list[dict[str, object]] = []
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        *good, last = view.records
+        entries = [{"recordId": item.item_id, "result": "Ok", "data": ""} for item in good]
+        return {"records": [*entries, spoiled_entry(last.item_id, case)]}
+
+    with pytest.raises(HandlerAnswerError) as caught:
+        run_guarded(handler, event, Context(), audit=audit.append)
+    assert isinstance(caught.value, HandlerError)
+    position = 1 if rejected else 2
+    assert str(caught.value) == (
+        f"handler failed (correlation id {Context.aws_request_id}): "
+        f"Firehose answer records[{position}] (recordId {ids[2]}): "
+        f"{UNUSABLE_FIREHOSE_ENTRIES[case][1]}"
+    )
+    assert caught.value.correlation_id == Context.aws_request_id
+    assert caught.value.__suppress_context__
+    assert str(copy.copy(caught.value)) == str(caught.value)
+    for leaked in (SECRET, SECRET_DATA, SECRET_DATA.rstrip("=")):
+        assert leaked not in str(caught.value)
+        assert leaked not in json.dumps(audit)
+    assert len(audit) == 1
+    assert (audit[0]["outcome"], audit[0]["error"], audit[0]["traceback"]) == (
+        "error",
+        UNREADABLE,
+        [],
+    )
+    assert (audit[0]["records"], audit[0]["rejected_records"], audit[0]["failed_records"]) == (
+        3,
+        int(rejected),
+        3,
+    )
+
+
+def test_firehose_unusable_entry_with_an_unloggable_record_id_is_named_by_position(
+    shared_dir: Path,
+) -> None:
+    event = firehose_three(shared_dir)
+    event["records"][0]["recordId"] = f"{SECRET}\nINFO forged log line"
+
+    def handler(view: BatchEvent, context: object) -> dict[str, object]:
+        answer = ok_entries(view, context)
+        answer["records"][0]["result"] = "OK"
+        return answer
+
+    with pytest.raises(HandlerError) as caught:
+        run_guarded(handler, event, Context(), audit=None)
+    assert str(caught.value) == (
+        f"handler failed (correlation id {Context.aws_request_id}): "
+        f"Firehose answer records[0]: {UNKNOWN_RESULT}"
+    )
+
+
+def test_firehose_entries_firehose_accepts_pass_unchanged(shared_dir: Path) -> None:
+    event = firehose_three(shared_dir)
+    for number in range(3, 6):
+        extra = copy.deepcopy(event["records"][0])
+        extra["recordId"] = f"{extra['recordId'][:-1]}{number}"
+        event["records"].append(extra)
+    ids = record_ids(event)
+    entries: list[dict[str, object]] = [
+        # Firehose wants `data` on every entry; an empty payload is valid base64.
+        {"recordId": ids[0], "result": "Dropped", "data": ""},
+        {
+            "recordId": ids[1],
+            "result": "Ok",
+            "data": encoded("transformed\n"),
+            "metadata": {"partitionKeys": {"customer": "7", "year": "2024"}},
+        },
+        {"recordId": ids[2], "result": "ProcessingFailed", "data": event["records"][2]["data"]},
+        {"recordId": ids[3], "result": "Ok", "data": "", "metadata": None},
+        {"recordId": ids[4], "result": "Ok", "data": "", "metadata": {"partitionKeys": None}},
+        {"recordId": ids[5], "result": "Ok", "data": "", "metadata": {"partitionKeys": {}}},
+    ]
+    expected = json.dumps({"records": entries})
+
+    answer, audit = audited(lambda view, context: {"records": entries}, event)
+    assert json.dumps(answer) == expected
+    assert (audit["outcome"], audit["failed_records"]) == ("partial", 1)
+
+
+def test_other_record_answers_are_not_checked(shared_dir: Path) -> None:
+    # Kinesis Analytics answers the same shape, but the guard passes it on untouched.
+    event = load(shared_dir, "sam-cli/kinesis__KinesisAnalytics.json")
+    event["records"][0]["data"] = SECRET_DATA
+    answer = {"records": [{"recordId": "other", "result": "OK", "data": f"{SECRET}!"}]}
+
+    returned, audit = audited(lambda view, context: answer, event)
+    assert returned is answer
+    assert audit["outcome"] == "ok"
 
 
 def test_firehose_raising_handler_fails_the_invocation(shared_dir: Path) -> None:

@@ -38,6 +38,7 @@ from .events import HTTP_SOURCES, PARTIAL_BATCH_SOURCES, SOURCES, UNKNOWN, detec
 from .exceptions import (
     RULES,
     EventValidationError,
+    HandlerAnswerError,
     HandlerError,
     LambdashieldRuntimeError,
     RuntimeConfigError,
@@ -82,6 +83,7 @@ __all__ = [
     "EventView",
     "FernetProvider",
     "FieldNotFoundError",
+    "HandlerAnswerError",
     "HandlerError",
     "HttpOptions",
     "HttpRequest",

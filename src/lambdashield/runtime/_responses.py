@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._batch import PARTIAL_SOURCES, item_id
 from ._http import HTTP_SOURCES
-from .exceptions import EventValidationError, HandlerError
+from .exceptions import EventValidationError, HandlerAnswerError, HandlerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,14 +75,22 @@ def rejected(
 
 
 def failed(
-    source: str, event: object, correlation_id: str, *, headers: Mapping[str, str]
+    source: str,
+    event: object,
+    correlation_id: str,
+    *,
+    headers: Mapping[str, str],
+    detail: str = "",
 ) -> object:
-    """The answer when the handler raised: a 500, a Deny, or a HandlerError."""
+    """The answer when the handler raised: a 500, a Deny, or a HandlerError (a
+    `HandlerAnswerError` when the guard gives a `detail`)."""
     if source in AUTHORIZER_SOURCES:
         return _deny(source, event)
     if source in HTTP_SOURCES:
         body = {"message": "Internal server error", "correlation_id": correlation_id}
         return _http(source, event, 500, body, headers)
+    if detail:
+        raise HandlerAnswerError(correlation_id, detail) from None
     raise HandlerError(correlation_id) from None
 
 

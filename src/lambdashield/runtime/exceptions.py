@@ -4,6 +4,7 @@
 LambdashieldRuntimeError
  ├── EventValidationError    an event, or one record of it, failed a check
  ├── HandlerError            the guarded handler raised; only a correlation id leaves
+ │    └── HandlerAnswerError the handler's answer cannot be passed on; says which part
  └── RuntimeConfigError      options that cannot work (bad limit, schema, missing extra)
 ```
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "RULES",
     "EventValidationError",
+    "HandlerAnswerError",
     "HandlerError",
     "LambdashieldRuntimeError",
     "RuntimeConfigError",
@@ -99,6 +101,22 @@ class HandlerError(LambdashieldRuntimeError):
 
     def __str__(self) -> str:
         return f"handler failed (correlation id {self.correlation_id})"
+
+
+class HandlerAnswerError(HandlerError):
+    """The handler returned an answer the guard will not pass on (a Firehose entry Firehose
+    would refuse); `detail` says which entry and what is wrong. The guard writes the detail
+    and quotes nothing the handler wrote, so the message stays as safe to log as the
+    correlation id."""
+
+    def __init__(self, correlation_id: str, detail: str) -> None:
+        super().__init__(correlation_id)
+        # Both arguments, so that copy and pickle can rebuild the error.
+        self.args = (correlation_id, detail)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}: {self.detail}"
 
 
 class RuntimeConfigError(LambdashieldRuntimeError):

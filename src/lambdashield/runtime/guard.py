@@ -24,7 +24,10 @@ For batches, records that fail validation are reported as failed and withheld fr
 handler, which sees only the others and may return its own `batchItemFailures` (SQS, Kinesis,
 DynamoDB) or its own `records` (Firehose). A Firehose answer the guard cannot merge (not
 exactly one entry per record the handler got) fails the invocation with `HandlerError`, so
-Firehose retries the batch and never takes a result the handler did not give.
+Firehose retries the batch and never takes a result the handler did not give. So does an
+entry Firehose would not accept (`result` not exactly `Ok`, `Dropped` or `ProcessingFailed`,
+`data` missing or not base64, `metadata.partitionKeys` not strings), with a message naming
+the entry by position and `recordId`, never by its data.
 
 ## The audit record
 
@@ -47,8 +50,9 @@ import os
 import sys
 import time
 
-from . import _responses
+from . import _json, _responses
 from ._batch import FIREHOSE, PARTIAL_SOURCES
+from ._fields import decode_base64
 from ._http import HTTP_SOURCES
 from .events import detect, validate_detected
 from .exceptions import EventValidationError, RuntimeConfigError
@@ -70,6 +74,8 @@ __all__ = ["DEFAULT_SECURITY_HEADERS", "guard", "run_guarded", "write_audit_line
 DEFAULT_SECURITY_HEADERS = _responses.DEFAULT_SECURITY_HEADERS
 
 _MAX_FRAMES = 64
+
+_FIREHOSE_RESULTS = frozenset({"Ok", "Dropped", "ProcessingFailed"})
 
 _cold_start = True
 
@@ -260,12 +266,13 @@ def _fail(
     error: BaseException,
     config: _Config,
     record: dict[str, object],
+    detail: str = "",
 ) -> object:
     correlation_id = _correlation_id(record)
     _record_error(record, error, correlation_id)
     if source in HTTP_SOURCES and source not in _responses.AUTHORIZER_SOURCES:
         record["status"] = 500
-    return _responses.failed(source, event, correlation_id, headers=config.headers)
+    return _responses.failed(source, event, correlation_id, headers=config.headers, detail=detail)
 
 
 def _run_batch(
@@ -309,7 +316,8 @@ def _reported_failures(result: object) -> tuple[str, ...]:
 
 
 class UnreadableAnswerError(Exception):
-    """A Firehose handler's answer that cannot be merged; audited as the handler's error."""
+    """A Firehose handler's answer that cannot be merged or passed on; audited as the
+    handler's error (its type only: the audit record carries no message)."""
 
 
 def _run_firehose(
@@ -335,6 +343,11 @@ def _run_firehose(
         if found is None:
             record["failed_records"] = total
             return _fail(FIREHOSE, view.data, UnreadableAnswerError(), config, record)
+        problem = _answer_problem(result)
+        if problem is not None:
+            record["failed_records"] = total
+            unusable = UnreadableAnswerError(problem)
+            return _fail(FIREHOSE, view.data, unusable, config, record, problem)
         handled = found
     failed_count = len(view.rejected) + sum(
         1
@@ -373,6 +386,64 @@ def _handled_records(result: object, view: BatchEvent) -> tuple[object, ...] | N
             return None
         handled.append(waiting.pop(0))
     return tuple(handled)
+
+
+def _answer_problem(result: object) -> str | None:
+    """The fault of the first entry of a Firehose answer that Firehose would not accept,
+    naming the entry by its position and `recordId`, or None. Checked whether or not the
+    guard rejected records: Firehose fails such an answer with an error that names neither
+    the entry nor the fault.
+
+    Called once `_handled_records` has matched every entry, so a `recordId` named here is
+    one Firehose sent (and only when it is plain enough to log). The entry's values are never
+    quoted: its data may be sensitive, and a wrong `result` could hold anything.
+    """
+    entries = result.get("records") if isinstance(result, dict) else None
+    if not isinstance(entries, list):
+        return None
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue  # `_handled_records` refuses such an answer first
+        wrong = _entry_problem(entry)
+        if wrong is not None:
+            record_id = _json.safe_segment(entry.get("recordId"))
+            named = f" (recordId {record_id})" if record_id != "*" else ""
+            return f"Firehose answer records[{index}]{named}: {wrong}"
+    return None
+
+
+def _entry_problem(entry: dict[str, object]) -> str | None:
+    outcome = entry.get("result")
+    # `in` on a frozenset would raise for an unhashable value.
+    if not isinstance(outcome, str) or outcome not in _FIREHOSE_RESULTS:
+        return 'result is not exactly "Ok", "Dropped" or "ProcessingFailed"'
+    if "data" not in entry:
+        return "data is missing"
+    data = entry["data"]
+    if not isinstance(data, str):
+        return "data is not a string"
+    try:
+        # The same strict reading as the event's payloads; the bytes are not kept.
+        decode_base64(data, "")
+    except EventValidationError:
+        return "data is not valid base64"
+    # null is taken as absent: that is how serialisers write an unset optional field.
+    metadata = entry.get("metadata")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "metadata is not an object"
+    keys = metadata.get("partitionKeys")
+    if keys is None:
+        return None
+    if not isinstance(keys, dict):
+        return "metadata.partitionKeys is not an object"
+    for name, value in keys.items():
+        if not isinstance(name, str):
+            return "metadata.partitionKeys has a key that is not a string"
+        if not isinstance(value, str):
+            return f"metadata.partitionKeys.{_json.safe_segment(name)} is not a string"
+    return None
 
 
 def _record_error(record: dict[str, object], error: BaseException, correlation_id: str) -> None:
