@@ -552,6 +552,10 @@ class Dependency:
     version to pin or to check against advisories."""
     source: PurePosixPath | None = None
     """The file that declares it when that is not the set's own file (a `-r` include)."""
+    nested: bool = False
+    """An npm copy installed inside another package's own `node_modules`
+    (`node_modules/a/node_modules/x`): only that package loads it, never a handler's
+    `require("x")`, which gets the copy the project's `node_modules` holds."""
 
 
 @dataclass(frozen=True, slots=True)

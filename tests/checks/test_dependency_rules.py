@@ -223,3 +223,65 @@ def test_known_vulnerability_says_whether_handlers_import_it(store: AdvisoryStor
     for dependency_set in sets_in(FIXTURES / "LS-DEP-005" / "negative" / "lib"):
         for hit in RULES["LS-DEP-001"](DependencyView(dependency_set, store)):
             assert "imported" not in hit.message and "reachable" not in hit.message
+
+
+NODE_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  NodeFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: node/
+      Handler: app.handler
+      Runtime: nodejs20.x
+"""
+
+# The project's own copy of lsdemo-parser is fixed (1.4.2); lsdemo-fmt carries an affected
+# one (1.4.0) in its own node_modules, which only lsdemo-fmt can load.
+NESTED_LOCKS = {
+    "v3": {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": {"lsdemo-fmt": "1.0.0", "lsdemo-parser": "1.4.2"}},
+            "node_modules/lsdemo-fmt": {"version": "1.0.0"},
+            "node_modules/lsdemo-fmt/node_modules/lsdemo-parser": {"version": "1.4.0"},
+            "node_modules/lsdemo-parser": {"version": "1.4.2"},
+        },
+    },
+    "v1": {
+        "lockfileVersion": 1,
+        "dependencies": {
+            "lsdemo-fmt": {
+                "version": "1.0.0",
+                "dependencies": {"lsdemo-parser": {"version": "1.4.0"}},
+            },
+            "lsdemo-parser": {"version": "1.4.2"},
+        },
+    },
+}
+NESTED_POINTERS = {
+    "v3": "/packages/node_modules~1lsdemo-fmt~1node_modules~1lsdemo-parser",
+    "v1": "/dependencies/lsdemo-fmt/dependencies/lsdemo-parser",
+}
+
+
+@pytest.mark.parametrize("version", sorted(NESTED_LOCKS))
+def test_a_nested_npm_copy_is_not_what_the_handler_imports(
+    tmp_path: Path, store: AdvisoryStore, version: str
+) -> None:
+    (tmp_path / "template.yaml").write_text(NODE_TEMPLATE, encoding="utf-8")
+    code = tmp_path / "node"
+    code.mkdir()
+    (code / "app.js").write_text(
+        'const parser = require("lsdemo-parser");\nexports.handler = async (e) => parser(e);\n',
+        encoding="utf-8",
+    )
+    (code / "package-lock.json").write_text(json.dumps(NESTED_LOCKS[version]), encoding="utf-8")
+    (found,) = sets_in(tmp_path)
+    view = DependencyView(found, store)
+    assert list(RULES["LS-DEP-005"](view)) == []
+    (hit,) = RULES["LS-DEP-001"](view)
+    assert hit.pointer == NESTED_POINTERS[version]
+    assert hit.message.endswith(
+        "; not imported by the handler of `NodeFunction`, though another package may use it"
+    )

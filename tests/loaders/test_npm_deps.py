@@ -219,3 +219,29 @@ def test_file_names() -> None:
 
 def test_result_type() -> None:
     assert DependencyFile(()).errors == ()
+
+
+def test_node_modules_tree_marks_nested_copies_and_keeps_the_one_a_handler_loads(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "node_modules"
+    for relative, version in [
+        ("a/node_modules/shared", "1.0.0"),  # read first: `a` sorts before `shared`
+        ("a", "1.0.0"),
+        ("shared", "1.0.0"),
+        ("b/node_modules/only-nested", "2.0.0"),
+        ("b", "1.0.0"),
+        (".pnpm/stored@3.0.0/node_modules/stored", "3.0.0"),
+    ]:
+        folder = root / relative
+        folder.mkdir(parents=True, exist_ok=True)
+        name = relative.rsplit("/", 1)[-1]
+        (folder / "package.json").write_text(json.dumps({"name": name, "version": version}))
+    (found,) = load_node_modules(root, PurePosixPath("node_modules")).sets
+    assert sorted((d.name, d.pointer, d.nested) for d in found.dependencies) == [
+        ("a", "/a", False),
+        ("b", "/b", False),
+        ("only-nested", "/b~1node_modules~1only-nested", True),
+        ("shared", "/shared", False),
+        ("stored", "/.pnpm~1stored@3.0.0~1node_modules~1stored", False),
+    ]

@@ -83,6 +83,8 @@ class DependencyView:
     def importers(self, dependency: Dependency) -> tuple[HandlerImport, ...]:
         """The imports in the linked functions' handler code that may load `dependency`
         (a set holds the imports of the handlers written for its ecosystem only)."""
+        if dependency.nested:
+            return ()
         from lambdashield.advisories.osv import normalize_name
 
         key = normalize_name(dependency.ecosystem, dependency.name)

@@ -344,7 +344,9 @@ def reachable_vulnerability(view: DependencyView) -> Iterator[Hit]:
     through the function's own modules, once per package. Its severity is one step above
     the package's most severe advisory. Imports are read from the handler file onwards,
     within the function's code folder: Python's with `ast`, JavaScript's and TypeScript's
-    (`require`, `import`, `export ... from`) with tree-sitter; nothing is run.
+    (`require`, `import`, `export ... from`) with tree-sitter; nothing is run. An npm copy
+    installed inside another package's own `node_modules` is not what a handler's
+    `require` loads, so it is not reported here; `LS-DEP-001` still reports it.
 
     ## Why it matters
     A vulnerable package the handler imports is loaded on every invocation, and the event

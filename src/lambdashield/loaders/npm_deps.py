@@ -160,6 +160,7 @@ def _locked(
     integrity: Any = None,
     dev: bool = False,
     direct: bool = False,
+    nested: bool = False,
     line: int | None = None,
 ) -> Dependency:
     reference = None
@@ -185,6 +186,7 @@ def _locked(
         line=line,
         dev=dev,
         reference=reference,
+        nested=nested,
     )
 
 
@@ -243,6 +245,7 @@ def _lock_packages(packages: dict[str, Any], display: PurePosixPath) -> Iterator
             integrity=entry.get("integrity"),
             dev=entry.get("dev") is True,
             direct=not nested and name in direct,
+            nested=nested,
         )
 
 
@@ -264,6 +267,7 @@ def _lock_tree(
             integrity=entry.get("integrity"),
             dev=entry.get("dev") is True,
             direct=top and (not direct or name in direct),
+            nested=not top,
         )
         children = entry.get("dependencies")
         if isinstance(children, dict):
@@ -494,9 +498,12 @@ def load_node_modules(directory: Path, display: PurePosixPath) -> DependencyFile
         if not isinstance(name, str) or not isinstance(version, str):
             errors.append(ScanError(shown, "installed package.json has no name or version"))
             continue
-        found.setdefault(
-            (name, version),
-            Dependency(
+        # pnpm's store (`.pnpm/x@1/node_modules/x`) holds every package, hoisted or not.
+        nested = "node_modules" in relative.parts and relative.parts[0] != ".pnpm"
+        earlier = found.get((name, version))
+        if earlier is None or (earlier.nested and not nested):
+            # One entry per name and version: the copy a handler loads, when there is one.
+            found[name, version] = Dependency(
                 ECOSYSTEM,
                 name,
                 version,
@@ -504,8 +511,8 @@ def load_node_modules(directory: Path, display: PurePosixPath) -> DependencyFile
                 pinned=True,
                 direct="node_modules" not in relative.parts,
                 pointer="/" + escape_pointer(relative.as_posix()),
-            ),
-        )
+                nested=nested,
+            )
         if len(found) > MAX_INSTALLED:
             errors.append(
                 ScanError(display, f"more than {MAX_INSTALLED:,} packages; the rest skipped")
