@@ -73,14 +73,22 @@ def _no_cycle_collection() -> Iterator[None]:
     A scan allocates hundreds of thousands of small, long-lived, acyclic objects (parsed
     JSON, model values), and the collector would walk each of them for nothing: a policy
     scan leaves no cyclic garbage at all, a code scan a few thousand objects. Reference
-    counting frees everything else as usual; the collector, back on afterwards, takes the
-    rest.
+    counting frees everything else as usual; what the scan leaves behind goes to the oldest
+    generation on the way out, where the next full collection finds any cycle in it.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            # Everything the scan allocated would otherwise be walked by the first young
+            # collection after it (the allocation count grows while the collector is off):
+            # freezing and thawing moves it all to the oldest generation without a walk,
+            # where a full collection still finds any cycle. Skipped when the caller froze
+            # objects of its own, which thawing would release.
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 

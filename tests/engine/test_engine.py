@@ -116,3 +116,49 @@ def test_the_cyclic_collector_is_off_during_a_scan_and_restored(
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if before else gc.disable)()
+
+
+def test_what_a_scan_allocated_is_not_left_for_the_next_young_collection(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    (tmp_path / "p.json").write_text(
+        '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+        encoding="utf-8",
+    )
+    scan([tmp_path], Config())
+    assert gc.get_count()[0] < 100
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_cycle_made_during_a_scan_is_still_collected() -> None:
+    import gc
+    import weakref
+
+    from lambdashield.engine import _no_cycle_collection
+
+    class Node:
+        pass
+
+    with _no_cycle_collection():
+        node = Node()
+        node.loop = node  # type: ignore[attr-defined]
+        gone = weakref.ref(node)
+        del node
+    assert gone() is not None  # moved to the oldest generation, not walked
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_scan_leaves_the_callers_frozen_objects_frozen(tmp_path: Path) -> None:
+    import gc
+
+    (tmp_path / "p.json").write_text('{"Statement": []}', encoding="utf-8")
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        scan([tmp_path], Config())
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
