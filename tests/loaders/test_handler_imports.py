@@ -4,6 +4,7 @@ TypeScript: own modules followed, nothing run."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import time
 from collections import Counter
@@ -740,6 +741,541 @@ def test_npm_aliases(tmp_path: Path) -> None:
     assert npm_distributions("@my/router", aliases) == ("@lsdemo/router",)
     assert npm_distributions("plain", aliases) == ("plain",)
     assert npm_aliases(tmp_path / "missing") == {}
+
+
+# --- Node.js: tsconfig aliases, package.json `imports` and `exports` -----------------------
+
+
+def test_tsconfig_paths_are_the_projects_own_modules(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "tsconfig.json": (
+                '{"compilerOptions": {"baseUrl": ".", "paths": {"@app/*": ["src/*"],'
+                ' "@lib": ["lib/index.ts"], "@gen/*": ["generated/*", "src/fallback/*"],'
+                ' "@app/special/*": ["special/*"]}}}'
+            ),
+            "src/app.ts": "\n".join(
+                [
+                    'import { db } from "@app/db";',
+                    'import lib from "@lib";',
+                    'import { schema } from "@gen/schema";',
+                    'import { x } from "@app/special/x";',
+                    'import lodash from "lodash";',
+                ]
+            ),
+            "src/db.ts": 'import { Client } from "pkg-db";',
+            "lib/index.ts": 'export * from "pkg-lib";',
+            "src/fallback/schema.ts": 'import "pkg-fallback";',
+            "special/x/index.ts": 'import "pkg-longest-prefix";',
+            "src/special/x.ts": 'import "pkg-shorter-prefix";',
+        },
+    )
+    trace = node_trace(tmp_path, "src/app.handler")
+    assert trace.complete
+    assert node_found(tmp_path, "src/app.handler") == {
+        "lodash": ("code/src/app.ts", 5),
+        "pkg-db": ("code/src/db.ts", 1),
+        "pkg-lib": ("code/lib/index.ts", 1),
+        "pkg-fallback": ("code/src/fallback/schema.ts", 1),
+        "pkg-longest-prefix": ("code/special/x/index.ts", 1),
+    }
+
+
+def test_tsconfig_base_url_and_config_dir(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "services/tsconfig.json": (
+                '{"extends": "./base.json", "compilerOptions": {"baseUrl": "./src"}}'
+            ),
+            "services/base.json": '{"compilerOptions": {"paths": {"~/*": ["${configDir}/*"]}}}',
+            "services/src/app.ts": 'import "users/repo";\nimport "lodash";\nimport "~/shared";',
+            "services/src/users/repo.ts": 'import "pkg-repo";',
+            "services/shared.ts": 'import "pkg-config-dir";',
+        },
+    )
+    trace = node_trace(tmp_path, "services/src/app.handler")
+    assert trace.complete
+    assert node_found(tmp_path, "services/src/app.handler") == {
+        "pkg-repo": ("code/services/src/users/repo.ts", 1),
+        "lodash": ("code/services/src/app.ts", 2),
+        "pkg-config-dir": ("code/services/shared.ts", 1),
+    }
+
+
+def test_a_path_alias_is_looked_up_from_the_importing_file(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app.js": 'require("./other/entry");\nrequire("@x/y");',
+            "other/jsconfig.json": '{"compilerOptions": {"paths": {"@x/*": ["./x/*"]}}}',
+            "other/tsconfig.json": '{"compilerOptions": {"paths": {"@x/*": ["./lib/*"]}}}',
+            "other/entry.js": 'require("@x/y");',
+            "other/lib/y.js": 'require("pkg-tsconfig-wins");',
+            "other/x/y.js": 'require("pkg-jsconfig");',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "@x/y": ("code/app.js", 2),  # no tsconfig above app.js: a package, as before
+        "pkg-tsconfig-wins": ("code/other/lib/y.js", 1),
+    }
+
+
+@pytest.mark.parametrize(
+    ("paths", "files", "found", "complete"),
+    [
+        pytest.param({"@app/*": ["src/*"]}, {}, {}, False, id="no target there"),
+        pytest.param(
+            {"@app/*": ["node_modules/@app/*"]},
+            {"node_modules/@app/db/index.js": 'require("pkg-inside-a-package");'},
+            {},
+            False,
+            id="target in node_modules",
+        ),
+        pytest.param(
+            {"@app/*": ["../outside/*"]}, {}, {}, False, id="target outside the code folder"
+        ),
+        pytest.param(
+            {"*": ["types/*"]},
+            {"types/@app/db.d.ts": "export declare const db: unknown;"},
+            {"@app/db": ("code/app.ts", 1)},
+            True,
+            id="catch-all to a declaration",
+        ),
+        pytest.param(
+            {"*": ["node_modules/*", "src/*"]},
+            {"node_modules/@app/db/index.js": 'require("pkg-inside-a-package");'},
+            {"@app/db": ("code/app.ts", 1)},
+            True,
+            id="catch-all to node_modules",
+        ),
+    ],
+)
+def test_a_path_alias_that_leads_to_no_own_module(
+    tmp_path: Path,
+    paths: dict[str, list[str]],
+    files: dict[str, str],
+    found: dict[str, tuple[str, int]],
+    complete: bool,
+) -> None:
+    code = tmp_path / "code"
+    write(tmp_path, {"outside/db.ts": 'import "stolen";'})
+    write(
+        code,
+        {
+            "tsconfig.json": json.dumps({"compilerOptions": {"paths": paths}}),
+            "app.ts": 'import { db } from "@app/db";\nimport "pkg-seen";',
+            **files,
+        },
+    )
+    trace = node_trace(code)
+    assert trace.complete is complete
+    assert node_found(code) == {**found, "pkg-seen": ("code/app.ts", 2)}
+
+
+def test_tsconfig_extends_chain(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            # A list, a package's base (not read) and a name without `.json`.
+            "tsconfig.json": (
+                '{"extends": ["@tsconfig/node20/tsconfig.json", "./config/paths"],'
+                ' "compilerOptions": {"strict": true}}'
+            ),
+            "config/paths.json": (
+                '{"extends": "./base.json", "compilerOptions": {"paths": {"@app/*": ["app/*"]}}}'
+            ),
+            # `baseUrl` from the base, relative to it; `paths` from the file between.
+            "config/base.json": (
+                '{"compilerOptions": {"baseUrl": "../src", "paths": {"@old/*": ["old/*"]}}}'
+            ),
+            "app.ts": 'import "@app/db";\nimport "@old/db";',
+            "src/app/db.ts": 'import "pkg-db";',
+            "src/old/db.ts": 'import "pkg-overridden";',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "pkg-db": ("code/src/app/db.ts", 1),
+        "@old/db": ("code/app.ts", 2),
+    }
+
+
+@pytest.mark.parametrize(
+    "configs",
+    [
+        pytest.param({"tsconfig.json": '{"extends": "./tsconfig.json"}'}, id="extends itself"),
+        pytest.param(
+            {"tsconfig.json": '{"extends": "./a"}', "a.json": '{"extends": "./tsconfig.json"}'},
+            id="a cycle",
+        ),
+        pytest.param({"tsconfig.json": '{"extends": "./missing"}'}, id="missing base"),
+        pytest.param({"tsconfig.json": '{"extends": "../tsconfig.json"}'}, id="base outside"),
+        pytest.param({"tsconfig.json": '{"extends": 3}'}, id="extends a number"),
+    ],
+)
+def test_an_extends_that_cannot_be_read(tmp_path: Path, configs: dict[str, str]) -> None:
+    write(tmp_path, {"tsconfig.json": '{"compilerOptions": {"paths": {"@x/*": ["src/*"]}}}'})
+    code = tmp_path / "code"
+    write(code, {**configs, "app.ts": 'import "@x/db";\nimport "./local";', "local.ts": ""})
+    trace = node_trace(code)
+    assert not trace.complete  # what the base says of `@x/db` is unknown
+    assert node_found(code) == {"@x/db": ("code/app.ts", 1)}
+
+    # A file that sets both `baseUrl` and `paths` overrides whatever its bases set.
+    config = json.loads(configs["tsconfig.json"])
+    config["compilerOptions"] = {"baseUrl": ".", "paths": {}}
+    write(code, {"tsconfig.json": json.dumps(config)})
+    trace = node_trace(code)
+    assert trace.complete
+    assert node_found(code) == {"@x/db": ("code/app.ts", 1)}
+
+
+def test_extends_reads_a_bounded_number_of_files(tmp_path: Path) -> None:
+    # Each base extends all the others: without a bound, a tree of 9 ** 8 reads.
+    names = [f"b{i}" for i in range(10)]
+    files = {
+        f"{name}.json": json.dumps({"extends": [f"./{other}" for other in names]}) for name in names
+    }
+    files["tsconfig.json"] = json.dumps({"extends": [f"./{name}" for name in names]})
+    write(tmp_path, {**files, "app.ts": 'import "pkg-a";'})
+    started = time.perf_counter()
+    trace = node_trace(tmp_path)
+    assert time.perf_counter() - started < 5
+    assert not trace.complete
+    assert node_found(tmp_path) == {"pkg-a": ("code/app.ts", 1)}
+
+
+def test_tsconfig_is_json_with_comments(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "tsconfig.json": "\n".join(
+                [
+                    "\ufeff// The service's settings",
+                    "{",
+                    '  "compilerOptions": { /* aliases: "@app/*" */',
+                    '    "baseUrl": "./", // "./lib" once',
+                    '    "paths": {',
+                    '      "@app/*": ["src/*",],  // a string holding /* and //',
+                    '      "@url//x": ["./src/url.ts"],',
+                    '      "@quote\\"/*": ["src/quote/*"],',
+                    "    },",
+                    "  },",
+                    '  "include": ["src/**/*.ts", /* "x", */],',
+                    "}",
+                ]
+            ),
+            "app.ts": 'import "@app/db";\nimport "@url//x";\nimport \'@quote"/q\';',
+            "src/db.ts": 'import "pkg-db";',
+            "src/url.ts": 'import "pkg-url";',
+            "src/quote/q.ts": 'import "pkg-quote";',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "pkg-db": ("code/src/db.ts", 1),
+        "pkg-url": ("code/src/url.ts", 1),
+        "pkg-quote": ("code/src/quote/q.ts", 1),
+    }
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(b'{"compilerOptions": {"paths": {"@app/*": ["src/*"]}}', id="unclosed"),
+        pytest.param(b'{"compilerOptions": {/* "paths": {} }}', id="unclosed comment"),
+        pytest.param(b'{"compilerOptions": {"paths": {"@app/*": "src/*"}}}', id="not a list"),
+        pytest.param(b'{"compilerOptions": {"paths": {"@*/*": ["src/*"]}}}', id="two stars"),
+        pytest.param(b'{"compilerOptions": {"baseUrl": 1}}', id="baseUrl a number"),
+        pytest.param(b'{"compilerOptions": []}', id="options a list"),
+        pytest.param(b'["compilerOptions"]', id="a list"),
+        pytest.param(b'{"compilerOptions": {"baseUrl": "\xe9"}}', id="not UTF-8"),
+        pytest.param(b"{,}", id="a lone comma"),
+    ],
+)
+def test_an_invalid_tsconfig_leaves_the_trace_incomplete(tmp_path: Path, config: bytes) -> None:
+    write(tmp_path, {"app.ts": 'import "@app/db";\nimport "./local";', "local.ts": ""})
+    (tmp_path / "tsconfig.json").write_bytes(config)
+    trace = node_trace(tmp_path)
+    assert not trace.complete  # `@app/db` may be the project's, or a package
+    assert node_found(tmp_path) == {"@app/db": ("code/app.ts", 1)}
+    # Relative imports do not depend on it.
+    write(tmp_path, {"app.ts": 'import "./local";'})
+    assert node_trace(tmp_path).complete
+
+
+def test_a_tsconfig_outside_the_code_folder_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The code folder is the boundary: the scanned root holds it, and holds no code of its
+    # own the function ships.
+    aliases = '{"compilerOptions": {"paths": {"@app/*": ["code/src/*"]}}}'
+    write(tmp_path, {"tsconfig.json": aliases, "jsconfig.json": aliases})
+    code = tmp_path / "code"
+    write(code, {"app.ts": 'import "@app/db";', "src/db.ts": 'import "pkg-db";'})
+    opened: list[Path] = []
+    real_read = node_imports._read_jsonc
+
+    def reading(path: Path) -> dict[str, object] | None:
+        opened.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(node_imports, "_read_jsonc", reading)
+    trace = node_trace(code)
+    assert trace.complete
+    assert node_found(code) == {"@app/db": ("code/app.ts", 1)}  # as before: a package
+    assert opened == []
+
+    write(code, {"tsconfig.json": '{"extends": "../tsconfig.json"}'})
+    trace = node_trace(code)
+    assert not trace.complete
+    assert node_found(code) == {"@app/db": ("code/app.ts", 1)}
+    assert set(opened) == {(code / "tsconfig.json").resolve()}
+
+    if os.name != "nt":
+        (code / "tsconfig.json").unlink()
+        (code / "tsconfig.json").symlink_to(tmp_path / "tsconfig.json")
+        opened.clear()
+        trace = node_trace(code)
+        assert not trace.complete
+        assert opened == []
+
+
+def test_package_json_subpath_imports(tmp_path: Path) -> None:
+    imports = {
+        "#db": "./src/db.js",
+        "#lib/*": "./lib/*.js",
+        "#lib/special": "./lib/exact.js",
+        "#parser": "lsdemo-parser",
+        "#fs": "fs",
+        "#loader": {
+            "types": "./types/loader.d.ts",
+            "import": "./src/loader.mjs",
+            "require": "./src/loader.cjs",
+            "default": "./src/loader-default.js",
+        },
+        "#platform": {"node": ["./src/node.js"], "default": "./src/browser.js"},
+        "#nested": {"browser": "./src/browser.js", "default": {"node": "./src/nested.js"}},
+    }
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps({"name": "svc", "imports": imports}),
+            "src/app.ts": "\n".join(
+                [
+                    'import { db } from "#db";',
+                    'import { a } from "#lib/util";',
+                    'import { b } from "#lib/special";',
+                    'import parser from "#parser";',
+                    'import { readFile } from "#fs";',
+                    'import { load } from "#loader";',
+                    'import { platform } from "#platform";',
+                    'import { nested } from "#nested";',
+                ]
+            ),
+            "src/db.ts": 'import "pkg-db";',  # the source of `db.js`
+            "lib/util.js": 'require("pkg-util");',
+            "lib/exact.js": 'require("pkg-exact");',
+            "src/loader.mjs": 'import "pkg-esm";',
+            "src/loader.cjs": 'require("pkg-cjs");',
+            "src/loader-default.js": 'require("pkg-loader-default");',
+            "src/node.js": 'require("pkg-node");',
+            "src/browser.js": 'require("pkg-browser");',
+            "src/nested.js": 'require("pkg-nested");',
+        },
+    )
+    trace = node_trace(tmp_path, "src/app.handler")
+    assert trace.complete
+    assert node_found(tmp_path, "src/app.handler") == {
+        "pkg-db": ("code/src/db.ts", 1),
+        "pkg-util": ("code/lib/util.js", 1),
+        "pkg-exact": ("code/lib/exact.js", 1),
+        "lsdemo-parser": ("code/src/app.ts", 4),
+        "pkg-esm": ("code/src/loader.mjs", 1),
+        "pkg-cjs": ("code/src/loader.cjs", 1),
+        "pkg-node": ("code/src/node.js", 1),
+        "pkg-nested": ("code/src/nested.js", 1),
+    }
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'require("#missing");',
+        'require("#gone");',
+        'require("#up");',
+        'require("#modules/x");',
+        'require("#blocked");',
+        'require("#browser");',
+        'require("#url");',
+        'require("#/root");',
+        'require("#");',
+    ],
+)
+def test_an_unresolved_subpath_import_leaves_the_trace_incomplete(
+    tmp_path: Path, line: str
+) -> None:
+    imports = {
+        "#gone": "./gone.js",
+        "#up": "../outside.js",
+        "#modules/*": "./node_modules/*.js",
+        "#blocked": None,
+        "#browser": {"browser": "./browser.js"},
+        "#url": "https://example.com/x.js",
+        "#/*": "./*.js",
+        "#": "./app.js",
+    }
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps({"imports": imports}),
+            "app.js": f'require("pkg-seen");\n{line}\n',
+            "browser.js": 'require("pkg-browser");',
+            "root.js": 'require("pkg-root");',
+            "node_modules/x.js": 'require("pkg-inside");',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert not trace.complete
+    assert node_found(tmp_path) == {"pkg-seen": ("code/app.js", 1)}
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        pytest.param(None, id="no package.json"),
+        pytest.param('{"name": "svc"}', id="no imports"),
+        pytest.param('{"imports": ["#x"]}', id="imports a list"),
+        pytest.param('{"imports": ', id="not JSON"),
+    ],
+)
+def test_a_subpath_import_without_imports(tmp_path: Path, manifest: str | None) -> None:
+    # The nearest package.json decides, as in Node.js: one above it is not looked at.
+    write(tmp_path, {"package.json": json.dumps({"imports": {"#x": "./code/x.js"}})})
+    code = tmp_path / "code"
+    write(code, {"app.js": 'require("#x");', "x.js": 'require("pkg-x");'})
+    if manifest is not None:
+        write(code, {"package.json": manifest})
+    trace = node_trace(code)
+    assert not trace.complete
+    assert node_found(code) == {}
+
+
+def test_a_tsconfig_alias_comes_before_subpath_imports(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "tsconfig.json": '{"compilerOptions": {"paths": {"#db": ["./src/alias.ts"]}}}',
+            "package.json": '{"imports": {"#db": "./src/imports.js"}}',
+            "app.ts": 'import "#db";',
+            "src/alias.ts": 'import "pkg-alias";',
+            "src/imports.js": 'import "pkg-imports";',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {"pkg-alias": ("code/src/alias.ts", 1)}
+
+
+def test_a_package_imports_itself_by_name_through_its_exports(tmp_path: Path) -> None:
+    exports = {
+        ".": {"import": "./index.mjs", "require": "./index.cjs"},
+        "./lib/*": "./src/lib/*.js",
+        "./lib/private/*": None,
+    }
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps({"name": "my-service", "exports": exports}),
+            "app.js": 'require("my-service");\nrequire("my-service/lib/x");',
+            "index.mjs": 'import "pkg-esm";',
+            "index.cjs": 'require("pkg-cjs");',
+            "src/lib/x.js": 'require("pkg-x");',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "pkg-esm": ("code/index.mjs", 1),
+        "pkg-cjs": ("code/index.cjs", 1),
+        "pkg-x": ("code/src/lib/x.js", 1),
+    }
+
+    for line in ('require("my-service/lib/private/y");', 'require("my-service/other");'):
+        write(tmp_path, {"app.js": line})
+        trace = node_trace(tmp_path)
+        assert not trace.complete  # not exported: Node.js refuses it
+        assert trace.found == {}
+
+    # A string `exports` is the package's `.`; a mixed one is refused.
+    write(tmp_path, {"package.json": '{"name": "my-service", "exports": "./index.cjs"}'})
+    write(tmp_path, {"app.js": 'require("my-service");'})
+    assert node_found(tmp_path) == {"pkg-cjs": ("code/index.cjs", 1)}
+    write(tmp_path, {"package.json": '{"name": "my-service", "exports": {".": "./a", "b": 1}}'})
+    trace = node_trace(tmp_path)
+    assert not trace.complete and trace.found == {}
+
+
+def test_a_package_name_without_exports_is_a_package(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "package.json": '{"name": "my-service", "main": "app.js"}',
+            "app.js": 'require("my-service/lib/x");\nrequire("my-service-extra");',
+            "lib/x.js": 'require("pkg-x");',
+        },
+    )
+    trace = node_trace(tmp_path)
+    assert trace.complete
+    assert node_found(tmp_path) == {
+        "my-service/lib/x": ("code/app.js", 1),
+        "my-service-extra": ("code/app.js", 2),
+    }
+
+
+def test_scan_reports_packages_reached_through_aliases(
+    fixture_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES)
+    config = Config(
+        select=("LS-DEP-001", "LS-DEP-005"), db=fixture_store, advisory_max_age_days=100_000
+    )
+    report = scan(["node_aliases"], config)
+    assert report.errors == ()
+    lock = "node_aliases/api/package-lock.json"
+    code = PurePosixPath("node_aliases/api/src")
+    sets = {s.origin.path.as_posix(): s for s in report.dependency_sets}
+    assert sets[lock].traced == ("ApiFunction",)
+    assert sets[lock].imports == (
+        HandlerImport("ApiFunction", "@lsdemo/router", ("@lsdemo/router",), code / "routes.ts", 1),
+        HandlerImport("ApiFunction", "lsdemo-parser", ("lsdemo-parser",), code / "lib/parse.ts", 1),
+    )
+    found = {
+        (f.rule.id, f.location.path.as_posix(), f.location.pointer): f.message
+        for f in report.findings
+    }
+    router = "/packages/node_modules~1@lsdemo~1router"
+    parser = "/packages/node_modules~1lsdemo-parser"
+    assert {key for key in found if key[1] == lock} == {
+        ("LS-DEP-001", lock, router),
+        ("LS-DEP-001", lock, parser),
+        ("LS-DEP-005", lock, router),
+        ("LS-DEP-005", lock, parser),
+    }
+    assert (
+        "(`lsdemo-parser` at node_aliases/api/src/lib/parse.ts:1)"
+        in (found["LS-DEP-005", lock, parser])
+    )
+    assert (
+        "(`@lsdemo/router` at node_aliases/api/src/routes.ts:1)"
+        in (found["LS-DEP-005", lock, router])
+    )
 
 
 def npm_set(root: Path, folder: str, functions: tuple[str, ...]) -> DependencySet:
