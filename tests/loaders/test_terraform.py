@@ -1,20 +1,27 @@
-"""Terraform loader: folders of `*.tf` files, local modules and `terraform show -json` plans."""
+"""Terraform loader: folders of `*.tf` and `*.tf.json` files, local modules and
+`terraform show -json` plans."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdashield.cli import main
 from lambdashield.config import Config
 from lambdashield.engine import scan
 from lambdashield.errors import LoaderError
-from lambdashield.loaders._hcl import HclSyntaxError, Ref, Template, parse_hcl
+from lambdashield.loaders._hcl import Call, HclSyntaxError, Opaque, Ref, Template, parse_hcl
+from lambdashield.loaders._tf_json import parse_tf_json
+from lambdashield.loaders.discover import Candidate, Kind, discover
 from lambdashield.loaders.terraform import (
     load_terraform,
     load_terraform_plan,
@@ -1732,3 +1739,616 @@ def test_a_layer_outside_the_scanned_root_is_never_read(tmp_path: Path) -> None:
         ("main.tf", e.line, e.message) for e in errors
     ]
     assert report.dependency_sets == ()
+
+
+# --- Terraform's JSON syntax: `*.tf.json`, `cdktf synth` output --------------------------
+
+CDKTF = FIXTURES / "cdktf"
+STACK = CDKTF / "cdktf.out" / "stacks" / "orders"
+SYNTH = STACK / "cdk.tf.json"
+
+
+def load_folder(root: Path, display: str = "t") -> tuple[Application, list[ScanError]]:
+    files = sorted(p for p in root.iterdir() if p.name.endswith((".tf", ".tf.json")))
+    return load_terraform(root, PurePosixPath(display), files, max_bytes=BIG)
+
+
+def test_cdktf_synth_output_loads() -> None:
+    app, errors = load_terraform(
+        CDKTF, PurePosixPath("cdktf/cdktf.out/stacks/orders"), [SYNTH], max_bytes=BIG
+    )
+    assert errors == []
+    shown = PurePosixPath("cdktf/cdktf.out/stacks/orders/cdk.tf.json")
+    [fn] = app.functions
+    assert (fn.origin.path, fn.origin.resource, fn.origin.pointer) == (
+        shown,
+        "aws_lambda_function.orders_fn",
+        "/resource/aws_lambda_function/orders_fn",
+    )
+    assert fn.origin.lines(fn.origin.pointer) == (
+        line(SYNTH, '"orders_fn": {'),
+        line(SYNTH, '"aws_lambda_function_url": {') - 2,
+    )
+    assert (fn.runtime, fn.handler, fn.timeout, fn.code_uri) == (
+        "python3.8",
+        "app.handler",
+        30,
+        "assets/orders-code/5F3A9C1B2D4E6F708192A3B4C5D6E7F8/archive.zip",
+    )
+    assert fn.runtime_pointer == "/resource/aws_lambda_function/orders_fn/runtime"
+    assert fn.origin.lines(fn.runtime_pointer) == (line(SYNTH, '"runtime": "python3.8"'),) * 2
+    base = "/resource/aws_lambda_function/orders_fn/environment/variables"
+    assert [(e.name, e.value, e.pointer, fn.origin.lines(e.pointer)) for e in fn.environment] == [
+        (
+            "DB_PASSWORD",
+            "Tr0ub4dor&3-orders",
+            f"{base}/DB_PASSWORD",
+            (line(SYNTH, '"DB_PASSWORD"'),) * 2,
+        ),
+        ("TABLE_NAME", "orders", f"{base}/TABLE_NAME", (line(SYNTH, '"TABLE_NAME"'),) * 2),
+    ]
+    # "${aws_iam_role.lambda_role.arn}" links the role; "${...id}" attaches its policy.
+    role = role_of(fn)
+    assert app.roles == (role,)
+    assert (role.origin.path, role.origin.resource, role.origin.pointer) == (
+        shown,
+        "aws_iam_role.lambda_role",
+        "/resource/aws_iam_role/lambda_role",
+    )
+    assert role.origin.lines(role.origin.pointer) == (
+        line(SYNTH, '"lambda_role": {'),
+        line(SYNTH, '"name": "orders-lambda"') + 1,
+    )
+    [grant] = role.grants
+    policy = "/resource/aws_iam_role_policy/table_access/policy"
+    assert (grant.source, grant.name, grant.pointer, grant.origin) == (
+        GrantSource.INLINE,
+        "orders-table-access",
+        policy,
+        None,
+    )
+    assert grant.document is not None and grant.document.grammar_errors == ()
+    [statement] = grant.document.statements
+    assert [(a.value, a.pointer) for a in statement.actions] == [
+        ("dynamodb:*", f"{policy}/Statement/0/Action/0")
+    ]
+    assert [(r.value, r.pointer) for r in statement.resources] == [
+        ("*", f"{policy}/Statement/0/Resource")
+    ]
+    # Policy JSON inside a JSON string: its parts are on the string's line.
+    assert grant.document.origin.lines(statement.actions[0].pointer) == (
+        (line(SYNTH, '"policy": "{'),) * 2
+    )
+    [url] = fn.triggers
+    assert url == Trigger(
+        TriggerKind.FUNCTION_URL,
+        "function URL",
+        "/resource/aws_lambda_function_url/orders_url",
+        "aws_lambda_function_url.orders_url",
+        Authorization(
+            AuthKind.NONE,
+            "authorization_type = NONE",
+            pointer="/resource/aws_lambda_function_url/orders_url/authorization_type",
+        ),
+    )
+    assert fn.origin.lines(url.auth.pointer if url.auth else "") == (
+        (line(SYNTH, '"authorization_type": "NONE"'),) * 2
+    )
+    assert app.values == () and app.permissions == () and app.suppressions == ()
+
+
+def test_cdktf_project_scan_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES.parents[2])
+    # The project root: `cdktf.json` and `cdktf.out/manifest.json` are JSON that is
+    # neither a policy nor a template, and the synthesised stack is Terraform.
+    report = scan(["tests/fixtures/terraform/cdktf"], Config(fail_on_missing_db=False))
+    assert report.errors == ()
+    assert report.functions == 1
+    path = PurePosixPath("tests/fixtures/terraform/cdktf/cdktf.out/stacks/orders/cdk.tf.json")
+    policy = line(SYNTH, '"policy": "{')
+    assert {
+        (f.rule.id, f.resource, f.location.path, f.location.start_line) for f in report.findings
+    } == {
+        ("LS-IAM-002", "aws_lambda_function.orders_fn", path, policy),  # dynamodb:*
+        ("LS-IAM-005", "aws_lambda_function.orders_fn", path, policy),  # ... on every table
+        ("LS-IAM-007", "aws_lambda_function.orders_fn", path, policy),
+        ("LS-SEC-001", "aws_lambda_function.orders_fn", path, line(SYNTH, '"DB_PASSWORD"')),
+        ("LS-FN-001", "aws_lambda_function.orders_fn", path, line(SYNTH, '"runtime"')),
+        ("LS-API-001", "aws_lambda_function.orders_fn", path, line(SYNTH, '"authorization_type"')),
+    }
+
+
+def _one_file_name(value: object) -> object:
+    """`value` with `main.tf.json` written `main.tf`: for comparing models of twins."""
+    if isinstance(value, PurePosixPath):
+        return value.with_name(value.name.removesuffix(".json"))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _one_file_name(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_one_file_name(v) for v in value)
+    return value
+
+
+def test_the_same_module_in_hcl_and_json_gives_the_same_model() -> None:
+    twins = FIXTURES / "twins"
+    hcl, hcl_errors = load_folder(twins / "hcl", "twins")
+    tf_json, json_errors = load_folder(twins / "json", "twins")
+    assert hcl_errors == json_errors == []
+    # Everything, pointers included (origin lines are not compared), but the file name.
+    assert _one_file_name(tf_json) == _one_file_name(hcl)
+    [fn] = tf_json.functions
+    assert {e.name: e.value for e in fn.environment} == {
+        "TABLE": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+        "PASSWORD": "s3cr3t-${not_a_reference}",  # a variable's default is never a template
+        "GREETING": "Hello ${name}",  # `$${` escapes
+        "QUEUE": Unresolved("aws_sqs_queue.jobs.url", "resource attribute known only after apply"),
+    }
+    assert [
+        (g.name, [a.value for s in g.document.statements for a in s.actions])
+        for g in role_of(fn).grants
+        if g.document
+    ] == [
+        ("fn", ["dynamodb:GetItem", "dynamodb:PutItem", "logs:*"]),
+        ("audit", ["s3:PutObject"]),
+    ]
+    assert [p.source_arn for p in tf_json.permissions] == [
+        "arn:aws:sns:eu-west-1:123456789012:orders-events"
+    ]
+    # Lines come from the JSON text.
+    main = twins / "json" / "main.tf.json"
+    env = "/resource/aws_lambda_function/fn/environment/variables"
+    assert fn.origin.lines(f"{env}/PASSWORD") == (line(main, '"PASSWORD"'),) * 2
+    assert fn.origin.lines("/resource/aws_lambda_function/fn/tracing_config/mode") == (
+        (line(main, '"mode": "Active"'),) * 2
+    )
+    document = role_of(fn).grants[0].document
+    assert document is not None
+    logs = document.statements[1]
+    assert logs.pointer == "/data/aws_iam_policy_document/fn/statement/1"
+    assert document.origin.lines(logs.pointer) == (
+        line(main, '"sid": "Logs"') - 1,
+        line(main, '"values": ["eu-west-1"]') + 2,
+    )
+    assert document.origin.lines(logs.actions[0].pointer) == (line(main, '"logs:*"'),) * 2
+    assert [(v.name, v.origin and v.origin.lines(v.pointer)) for v in tf_json.values] == [
+        ("local.table_arn", (line(main, '"table_arn"'),) * 2),
+        ("var.db_password", (line(main, '"default": "s3cr3t'),) * 2),
+        ("var.prefix", (line(main, '"default": "orders"'),) * 2),
+    ]
+
+
+def test_mixed_tf_and_tf_json_folder_with_a_json_module(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "prefix" {\n'
+        '  default = "mixed"\n'
+        "}\n"
+        'resource "aws_iam_role" "fn" {\n'
+        '  name               = "${var.prefix}-fn"\n'
+        '  assume_role_policy = "{}"\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    lambda_json = {
+        "module": {"api": {"source": "./modules/api", "role_arn": "${aws_iam_role.fn.arn}"}},
+        "resource": {
+            "aws_lambda_function": {
+                "worker": {
+                    "function_name": "${var.prefix}-worker",
+                    "role": "${aws_iam_role.fn.arn}",
+                    "runtime": "nodejs20.x",
+                    "handler": "index.handler",
+                }
+            },
+            "aws_iam_role_policy": {
+                "fn": {
+                    "name": "sqs",
+                    "role": "${aws_iam_role.fn.name}",
+                    "policy": json.dumps(
+                        {"Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}
+                    ),
+                }
+            },
+        },
+    }
+    (tmp_path / "lambda.tf.json").write_text(json.dumps(lambda_json, indent=2), encoding="utf-8")
+    api = tmp_path / "modules" / "api"
+    api.mkdir(parents=True)
+    module_json = {
+        "variable": {"role_arn": {"type": "string"}},
+        "resource": {
+            "aws_lambda_function": {
+                "this": {
+                    "function_name": "api",
+                    "role": "${var.role_arn}",
+                    "runtime": "python3.12",
+                    "handler": "app.handler",
+                }
+            }
+        },
+    }
+    (api / "main.tf.json").write_text(json.dumps(module_json, indent=2), encoding="utf-8")
+    (api / "url.tf").write_text(
+        'resource "aws_lambda_function_url" "this" {\n'
+        "  function_name      = aws_lambda_function.this.function_name\n"
+        '  authorization_type = "NONE"\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    found = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    # `"source": "./modules/api"` in JSON makes that folder a module, not a root.
+    assert root_module_folders(tmp_path, found) == [
+        [tmp_path / "lambda.tf.json", tmp_path / "main.tf"]
+    ]
+    app, errors = load_folder(tmp_path, "m")
+    assert errors == []
+    assert [
+        (f.origin.resource, f.origin.path, role_of(f).origin.resource, role_of(f).origin.path)
+        for f in app.functions
+    ] == [
+        (
+            "aws_lambda_function.worker",
+            PurePosixPath("m/lambda.tf.json"),
+            "aws_iam_role.fn",
+            PurePosixPath("m/main.tf"),
+        ),
+        (
+            "module.api.aws_lambda_function.this",
+            PurePosixPath("m/modules/api/main.tf.json"),
+            "aws_iam_role.fn",
+            PurePosixPath("m/main.tf"),
+        ),
+    ]
+    worker, module_fn = app.functions
+    assert worker.environment == () and worker.runtime == "nodejs20.x"
+    [grant] = role_of(worker).grants
+    assert grant.origin is not None  # written in the JSON file, the role in main.tf
+    assert (grant.name, grant.origin.path, grant.origin.pointer) == (
+        "sqs",
+        PurePosixPath("m/lambda.tf.json"),
+        "/resource/aws_iam_role_policy/fn",
+    )
+    lambda_file = tmp_path / "lambda.tf.json"
+    assert grant.origin.lines(grant.pointer) == (line(lambda_file, '"policy"'),) * 2
+    [url] = module_fn.triggers
+    assert url.origin is not None and url.origin.path == PurePosixPath("m/modules/api/url.tf")
+    assert url.auth is not None and url.auth.kind is AuthKind.NONE
+
+
+def test_invalid_tf_json_is_a_located_error_and_the_rest_loads(tmp_path: Path) -> None:
+    (tmp_path / "good.tf").write_text(
+        'resource "aws_lambda_function" "kept" {\n  runtime = "python3.8"\n}\n', encoding="utf-8"
+    )
+    (tmp_path / "bad.tf.json").write_text(
+        '{\n  "resource": {\n    "aws_lambda_function": {,\n  }\n}\n', encoding="utf-8"
+    )
+    app, errors = load_folder(tmp_path)
+    assert errors == [
+        ScanError(
+            PurePosixPath("t/bad.tf.json"),
+            "invalid JSON: Expecting property name enclosed in double quotes (column 29)",
+            3,
+        )
+    ]
+    assert [f.origin.resource for f in app.functions] == ["aws_lambda_function.kept"]
+    report = scan([str(tmp_path)], Config(select=("LS-FN-001",)))
+    assert [(e.path.name, e.line) for e in report.errors] == [("bad.tf.json", 3)]
+    assert [(f.rule.id, f.location.path.name) for f in report.findings] == [
+        ("LS-FN-001", "good.tf")
+    ]
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--select", "LS-FN-001"])
+    assert result.exit_code == 2
+
+
+def test_tf_json_that_is_not_a_configuration(tmp_path: Path) -> None:
+    (tmp_path / "list.tf.json").write_text("\n[1]\n", encoding="utf-8")
+    (tmp_path / "plan.tf.json").write_text(
+        '{"format_version": "1.2", "planned_values": {}}', encoding="utf-8"
+    )
+    (tmp_path / "odd.tf.json").write_text(
+        "{\n"
+        '  "resource": {\n'
+        '    "aws_lambda_function": {\n'
+        '      "a": "not a body",\n'
+        '      "b": {"function_name": "b", "runtime": "python3.12", "handler": "${"}\n'
+        "    }\n"
+        "  },\n"
+        '  "resorce": {},\n'
+        '  "locals": [1],\n'
+        '  "provider": {"aws": [{"region": "eu-west-1"}, {"alias": "us"}]},\n'
+        '  "terraform": {"required_version": ">= 1.5"}\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    app, errors = load_folder(tmp_path)
+    odd, listed, plan = (PurePosixPath(f"t/{name}.tf.json") for name in ("odd", "list", "plan"))
+    assert errors == [
+        ScanError(listed, "a Terraform JSON configuration is one JSON object, not an array", 2),
+        ScanError(
+            odd, "`resource aws_lambda_function a`: expected a JSON object, found a string", 4
+        ),
+        ScanError(odd, "invalid string template `${`", 5),
+        ScanError(odd, "unsupported block type `resorce`: Terraform rejects the file", 8),
+        ScanError(odd, "`locals`: expected a JSON object, found a number", 9),
+        ScanError(
+            plan,
+            "this is a Terraform plan (`terraform show -json`), not configuration: name it "
+            "`*.json` without `.tf` to scan it as a plan",
+            1,
+        ),
+    ]
+    [fn] = app.functions  # the rest of the file still loads
+    assert (fn.origin.resource, fn.runtime, fn.handler) == (
+        "aws_lambda_function.b",
+        "python3.12",
+        "${",
+    )
+
+
+def test_tf_json_strings_literals_and_comments() -> None:
+    text = json.dumps(
+        {
+            "//": "generated by a tool",
+            "variable": {"v": {"default": "${not.a.template}", "description": "${x}"}},
+            "module": {
+                "m": {"source": "./m", "depends_on": ["aws_s3_bucket.b"], "input": "${var.v}"}
+            },
+            "resource": {
+                "aws_s3_bucket": {
+                    "b": {
+                        "//": {"metadata": {"path": "stack/b"}},
+                        "bucket": "logs-${var.v}",
+                        "ref": "${aws_iam_role.r.arn}",
+                        "escaped": "$${literal} and %%{x}",
+                        "call": "${jsonencode({a = [1, var.v]})}",
+                        "numbers": [1, 2.5, True, None, "${local.x}"],
+                        "tags": {"//": "kept: a map's key", "Team": "${var.v}"},
+                        "directive": "%{if var.v}x%{endif}",
+                        "surrogate": "\ud800-${var.v}",
+                    }
+                }
+            },
+        },
+        indent=2,
+    )
+    file, problems = parse_tf_json(text, PurePosixPath("x.tf.json"))
+    assert problems == []
+    variable, module, bucket = file.body.blocks
+    assert (variable.type, variable.labels, variable.pointer) == ("variable", ("v",), "/variable/v")
+    assert variable.attributes == {"default": "${not.a.template}", "description": "${x}"}
+    assert module.attributes == {
+        "source": "./m",
+        "depends_on": ["aws_s3_bucket.b"],
+        "input": Template((Ref(("var", "v"), "var.v"),), "${var.v}"),
+    }
+    v = Ref(("var", "v"), "var.v")
+    assert bucket.pointer == "/resource/aws_s3_bucket/b"
+    assert bucket.attributes == {
+        "bucket": Template(("logs-", v), "logs-${var.v}"),
+        "ref": Template(
+            (Ref(("aws_iam_role", "r", "arn"), "aws_iam_role.r.arn"),), "${aws_iam_role.r.arn}"
+        ),
+        "escaped": "${literal} and %{x}",
+        "call": Template(
+            (
+                Call(
+                    "jsonencode",
+                    ({"a": [1, v]},),
+                    "jsonencode({a = [1, var.v]})",
+                    path=PurePosixPath("x.tf.json"),
+                    line=line_of(text, '"call"'),
+                ),
+            ),
+            "${jsonencode({a = [1, var.v]})}",
+        ),
+        "numbers": [1, 2.5, True, None, Template((Ref(("local", "x"), "local.x"),), "${local.x}")],
+        "tags": {"//": "kept: a map's key", "Team": Template((v,), "${var.v}")},
+        "directive": Opaque("%{if var.v}x%{endif}"),
+        # A lone surrogate (`\ud800` in the JSON) cannot be UTF-8: replaced, never a crash.
+        "surrogate": Template(("\ufffd\ufffd\ufffd-", v), "\ud800-${var.v}"),
+    }
+    # An object is also offered as a nested block, whose body drops `"//"`.
+    [tags] = bucket.blocks
+    assert (tags.type, tags.pointer, tags.attributes) == (
+        "tags",
+        "/resource/aws_s3_bucket/b/tags",
+        {"Team": Template((v,), "${var.v}")},
+    )
+    assert file.lines("/resource/aws_s3_bucket/b/tags/Team") == (line_of(text, '"Team"'),) * 2
+
+
+def line_of(text: str, needle: str) -> int:
+    return text.count("\n", 0, text.index(needle)) + 1
+
+
+def test_tf_json_repeated_blocks_written_as_arrays(tmp_path: Path) -> None:
+    config = {
+        "resource": [
+            {
+                "aws_iam_role": {
+                    "two": {
+                        "name": "two",
+                        "inline_policy": [
+                            {"name": "a", "policy": '{"Statement": []}'},
+                            {"name": "b", "policy": '{"Statement": []}'},
+                        ],
+                    },
+                    "one": {"name": "one", "inline_policy": {"name": "c", "policy": "{}"}},
+                }
+            },
+            {
+                "aws_lambda_function": {
+                    "fn": {"function_name": "fn", "role": "${aws_iam_role.two.arn}"}
+                },
+                "aws_s3_bucket_notification": {
+                    "n": {
+                        "bucket": "uploads",
+                        "lambda_function": [
+                            {
+                                "lambda_function_arn": "${aws_lambda_function.fn.arn}",
+                                "filter_prefix": "in/",
+                            },
+                            {
+                                "lambda_function_arn": "${aws_lambda_function.fn.arn}",
+                                "filter_suffix": ".csv",
+                            },
+                        ],
+                    }
+                },
+            },
+        ],
+        "data": {
+            "aws_iam_policy_document": {
+                "d": {
+                    "dynamic": {
+                        "statement": {
+                            "for_each": "${var.statements}",
+                            "content": {"actions": "${statement.value}"},
+                        }
+                    }
+                }
+            }
+        },
+    }
+    text = json.dumps(config, indent=2)
+    (tmp_path / "main.tf.json").write_text(text, encoding="utf-8")
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    roles = {r.origin.resource: r for r in app.roles}
+    assert [g.pointer for g in roles["aws_iam_role.two"].grants] == [
+        "/resource/aws_iam_role/two/inline_policy/0/policy",
+        "/resource/aws_iam_role/two/inline_policy/1/policy",
+    ]
+    # A block type that repeats is indexed even when written as one object.
+    assert [g.pointer for g in roles["aws_iam_role.one"].grants] == [
+        "/resource/aws_iam_role/one/inline_policy/0/policy"
+    ]
+    [fn] = app.functions
+    notification = "/resource/aws_s3_bucket_notification/n/lambda_function"
+    assert [(t.kind, t.pointer, t.filters) for t in fn.triggers] == [
+        (TriggerKind.S3, f"{notification}/0", (("prefix", "in/"),)),
+        (TriggerKind.S3, f"{notification}/1", (("suffix", ".csv"),)),
+    ]
+    assert [fn.origin.lines(t.pointer)[0] for t in fn.triggers] == [
+        line_of(text, '"lambda_function": [') + 1,
+        line_of(text, '"filter_prefix"') + 2,
+    ]
+    file, _ = parse_tf_json(text, PurePosixPath("main.tf.json"))
+    [document] = [b for b in file.body.blocks if b.type == "data"]
+    [dynamic] = document.blocks
+    assert (dynamic.type, dynamic.labels, dynamic.pointer) == (
+        "dynamic",
+        ("statement",),
+        "/data/aws_iam_policy_document/d/dynamic/statement/0",
+    )
+    assert [b.pointer for b in dynamic.blocks] == [
+        "/data/aws_iam_policy_document/d/dynamic/statement/0/content"
+    ]
+
+
+def test_tf_json_call_reading_outside_the_root_points_at_its_string(tmp_path: Path) -> None:
+    text = json.dumps(
+        {
+            "resource": {
+                "aws_lambda_function": {
+                    "fn": {
+                        "function_name": "fn",
+                        "environment": {"variables": {"KEY": '${file("../../secret.txt")}'}},
+                    }
+                }
+            }
+        },
+        indent=2,
+    )
+    (tmp_path / "main.tf.json").write_text(text, encoding="utf-8")
+    app, errors = load_folder(tmp_path)
+    assert errors == [
+        ScanError(
+            PurePosixPath("t/main.tf.json"),
+            "file('../../secret.txt') reads a file outside the scanned root, which is never "
+            "read; scan a folder that holds both",
+            line_of(text, '"KEY"'),
+        )
+    ]
+    [fn] = app.functions
+    assert [e.value for e in fn.environment] == [
+        Unresolved('file("../../secret.txt")', "file outside the scanned root is never read")
+    ]
+
+
+def test_discovery_reads_tf_json_and_cdktf_output_but_not_provider_caches(
+    tmp_path: Path,
+) -> None:
+    stack = tmp_path / "cdktf.out" / "stacks" / "orders"
+    (stack / ".terraform" / "modules" / "vpc").mkdir(parents=True)
+    shutil.copy(SYNTH, stack / "cdk.tf.json")
+    (stack / ".terraform" / "modules" / "vpc" / "main.tf.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "cdktf.out" / "manifest.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "plan.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "terraform.tfvars.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "main.tf").write_text("", encoding="utf-8")
+    found = [
+        (c.display.relative_to(PurePosixPath(tmp_path.as_posix())).as_posix(), c.kind)
+        for c in discover(str(tmp_path), max_files=100, max_file_bytes=BIG)
+        if isinstance(c, Candidate)
+    ]
+    assert sorted(found) == [
+        ("cdktf.out/manifest.json", Kind.JSON),
+        ("cdktf.out/stacks/orders/cdk.tf.json", Kind.TERRAFORM),
+        ("main.tf", Kind.TERRAFORM),
+        ("plan.json", Kind.JSON),
+        ("terraform.tfvars.json", Kind.JSON),
+    ]
+    # Ignored like any path when `.gitignore` lists it; read when scanned by name.
+    (tmp_path / ".gitignore").write_text("cdktf.out\n", encoding="utf-8")
+    ignored = discover(str(tmp_path), max_files=100, max_file_bytes=BIG)
+    assert sorted(c.display.name for c in ignored if isinstance(c, Candidate)) == [
+        "main.tf",
+        "plan.json",
+        "terraform.tfvars.json",
+    ]
+    named = discover(str(tmp_path / "cdktf.out"), max_files=100, max_file_bytes=BIG)
+    assert sorted(c.display.name for c in named if isinstance(c, Candidate)) == [
+        "cdk.tf.json",
+        "manifest.json",
+    ]
+
+
+_JSON_KEYS = st.sampled_from(
+    [
+        *("resource", "data", "variable", "locals", "module", "output", "//"),
+        *("aws_lambda_function", "fn", "environment", "variables", "role", "runtime"),
+        *("statement", "dynamic", "source", "policy", "inline_policy", "default", "value"),
+        *("count", "x"),
+    ]
+)
+_JSON_STRINGS = st.sampled_from(
+    [
+        *("${aws_iam_role.r.arn}", "${var.x}", "$${x}", "${", "%{if x}", "./m", "../.."),
+        *("python3.8", "${jsonencode({a = 1})}", '${file("/etc/passwd")}', "${local.x}", ""),
+        *("}", "\ud800${x}"),
+    ]
+)
+_JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), _JSON_STRINGS, st.text(max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(_JSON_KEYS, inner, max_size=5)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_JSON_VALUES, _JSON_VALUES)
+def test_random_tf_json_never_raises(first: object, second: object) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "a.tf.json").write_text(json.dumps(first), encoding="utf-8")
+        (root / "b.tf.json").write_text(json.dumps({"resource": second}), encoding="utf-8")
+        app, errors = load_folder(root)
+    assert isinstance(app, Application)
+    assert all(isinstance(e, ScanError) for e in errors)
+    for fn in app.functions:
+        assert all(_no_internal_values(e.value) for e in fn.environment)

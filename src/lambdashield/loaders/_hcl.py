@@ -14,6 +14,7 @@ single (`/environment/variables/DB_PASSWORD`) and `/<type>/<n>` when its type ca
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "Ref",
     "Template",
     "parse_hcl",
+    "parse_templates",
 ]
 
 MAX_DEPTH = 128
@@ -98,6 +100,7 @@ class Block:
     labels: tuple[str, ...]
     pointer: str
     line: int
+    """0 in a `*.tf.json` file, whose lines are found when asked (`HclFile.lines`)."""
     attributes: dict[str, Any] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
 
@@ -166,6 +169,65 @@ def parse_hcl(text: str, path: PurePosixPath) -> HclFile:
     except (_TooDeep, RecursionError):
         raise HclSyntaxError("HCL is nested too deeply to analyse", None) from None
     return HclFile(path, text, body, converter.spans, converter.embedded)
+
+
+def parse_templates(texts: Sequence[str], path: PurePosixPath) -> list[Any]:
+    """Each text read as a string template with nothing around it, as Terraform reads a
+    string of its JSON syntax: an expression (`str`, `Template`, `Opaque`), or an
+    `HclSyntaxError` (without a line: the caller knows where the string is).
+
+    Every text becomes a heredoc of one generated file, parsed once: a heredoc processes
+    no backslash escapes (JSON has already), only `$${` and `%%{`, and a file of many is
+    much cheaper to parse than many files of one."""
+    if not texts:
+        return []
+    marker = "LAMBDASHIELD_END"
+    while any(marker in text for text in texts):
+        marker += "_"
+    generated = "".join(f"t = <<{marker}\n{text}\n{marker}\n" for text in texts)
+    # JSON's `\ud800` escapes decode to lone surrogates, which UTF-8 cannot encode.
+    source = generated.encode("utf-8", "surrogatepass")
+    root = _parser().parse(source).root_node
+    if not root.has_error:
+        converter = _Converter(source, path)
+        body = next((c for c in root.children if c.type == "body"), None)
+        items = [c for c in body.children if c.type == "attribute"] if body else []
+        if len(items) == len(texts):
+            pairs = zip(items, texts, strict=True)
+            return [_heredoc_value(converter, item, text) for item, text in pairs]
+    if len(texts) == 1:
+        return [_template_error(texts[0], _syntax_error(root, source))]
+    # Only the broken texts should fail: read each on its own.
+    return [parse_templates([text], path)[0] for text in texts]
+
+
+def _template_error(text: str, found: HclSyntaxError) -> HclSyntaxError:
+    # The snippet `_syntax_error` quotes may be of the generated heredoc: name the text.
+    shown = " ".join(text.split())
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    missing = found.message.partition(": missing ")[2]
+    detail = f": missing {missing}" if missing else ""
+    return HclSyntaxError(f"invalid string template `{shown}`{detail}", None)
+
+
+def _heredoc_value(converter: _Converter, item: Node, text: str) -> Any:
+    try:
+        value = converter.expr(item.children[-1], "", 0)
+    except (_TooDeep, RecursionError):
+        return HclSyntaxError("string template is nested too deeply to analyse", None)
+    # The heredoc adds a newline after the text; the JSON string has none.
+    if isinstance(value, str):
+        return value[:-1]
+    if isinstance(value, Template):
+        parts = list(value.parts)
+        last = parts[-1]
+        if isinstance(last, str):
+            if last == "\n":
+                parts.pop()
+            else:
+                parts[-1] = last[:-1]
+        return Template(tuple(parts), text)
+    return Opaque(text)
 
 
 def _syntax_error(root: Node, source: bytes) -> HclSyntaxError:

@@ -47,7 +47,9 @@ class Kind(enum.Enum):
     """A `*.py`, `*.js` or `*.ts` file: the engine reads those a template names as a
     handler, and those that define one (`loaders/handlers.py`)."""
     TERRAFORM = "terraform"
-    """A `*.tf` file; the engine loads each root module folder as one application."""
+    """A `*.tf` or `*.tf.json` file; the engine loads each root module folder as one
+    application. `cdktf synth` output (`cdktf.out/stacks/<stack>/cdk.tf.json`) is read like
+    any other; its provider cache (`.terraform`) is skipped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,8 @@ def _classify(
         yield Candidate(path, shown, Kind.SERVERLESS)
     elif lower.endswith(".zip"):
         yield Candidate(path, shown, Kind.DEPLOYMENT_ZIP)
-    elif lower.endswith(".tf"):
+    elif lower.endswith((".tf", ".tf.json")):
+        # Before `.json`: Terraform's JSON syntax is configuration, never a policy or plan.
         yield Candidate(path, shown, Kind.TERRAFORM)
     elif lower.endswith(".json"):
         if name in _NOT_POLICY_JSON and not explicit:

@@ -1,4 +1,5 @@
-"""Terraform: a root module folder (its `*.tf` files and local modules), or a plan's JSON.
+"""Terraform: a root module folder (its `*.tf` and `*.tf.json` files and local modules), or
+a plan's JSON.
 
 Parser choice, measured on a generated 3,900-line file with 300 `aws_lambda_function`
 blocks (`python3 bench/templates_tf.py --parsers`; CPython 3.11, 2 cores): tree-sitter-hcl
@@ -7,7 +8,9 @@ walked (30,000 nodes) in 4 ms; python-hcl2 8.1.4 (checkov's parser) imports in 4
 1.7 s on its first call after install while lark builds and caches its grammar, 0.43 s on a
 first call with that cache and 0.54 s on every later call: about 27x slower per parse. So
 tree-sitter it is (docs/decisions.md). This loader reads, evaluates and links the whole
-300-function tree in 0.10-0.15 s; `checkov -d` takes 4.5 s on it.
+300-function tree in 0.10-0.15 s; `checkov -d` takes 4.5 s on it. Files in Terraform's JSON
+syntax (`cdktf synth` writes `cdk.tf.json`) become the same blocks and expressions
+(`_tf_json.py`), so everything below reads both.
 
 Nothing is executed: expressions are evaluated only as far as literals, `var.*` defaults
 (or a local module's arguments), `local.*`, `path.*`, module outputs and a few pure
@@ -48,6 +51,7 @@ from lambdashield.loaders._hcl import (
 )
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
 from lambdashield.loaders._suppressions import find_suppressions
+from lambdashield.loaders._tf_json import is_tf_json, parse_tf_json
 from lambdashield.loaders.policies import policy_from_json
 from lambdashield.model import (
     Application,
@@ -87,6 +91,7 @@ _META_ARGUMENTS = frozenset(
 _MANAGED_PREFIX = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
 _FUNCTION_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[^:]*:[^:]*:function:([^:/]+)")
 _LOCAL_SOURCE = re.compile(r"""\bsource\s*=\s*"(\.\.?/[^"]*)\"""")
+_LOCAL_SOURCE_JSON = re.compile(r""""source"\s*:\s*"(\.\.?/[^"\\]*)\"""")
 _PUBLIC_GROUPS = ("/global/AllUsers", "/global/AuthenticatedUsers")
 # Attributes whose value is known from the configuration when it is written literally.
 _ID_ATTRIBUTE = {
@@ -406,15 +411,18 @@ class _HclLoader:
         found: HclFile | None = None
         try:
             text = read_text(path, shown, self.max_bytes)
-            found = parse_hcl(text, shown)
+            if is_tf_json(path.name):
+                found, problems = parse_tf_json(text, shown)
+                self.errors.extend(ScanError(shown, p.message, p.line) for p in problems)
+            else:
+                found = parse_hcl(text, shown)
+                marks, comments = find_suppressions(text, shown)
+                self.suppressions.extend(marks)
+                self.errors.extend(comments)
         except LoaderError as exc:
             self.errors.append(ScanError(exc.path, exc.detail, exc.line))
         except HclSyntaxError as exc:
             self.errors.append(ScanError(shown, exc.message, exc.line))
-        else:
-            marks, problems = find_suppressions(text, shown)
-            self.suppressions.extend(marks)
-            self.errors.extend(problems)
         self.parsed[key] = found
         return found
 
@@ -430,7 +438,7 @@ class _HclLoader:
             source = block.attributes.get("source")
             if not isinstance(source, str) or not source.startswith(("./", "../")):
                 continue  # registry and remote modules are not fetched
-            line = file.spans.get(f"{block.pointer}/source", (block.line, block.line))[0]
+            line = file.lines(f"{block.pointer}/source")[0]
             target = _resolved(module.folder / source)
             if target is None:
                 continue
@@ -450,7 +458,9 @@ class _HclLoader:
                 self.errors.append(ScanError(file.path, "too many module instances", line))
                 return
             try:
-                paths = sorted(p for p in target.iterdir() if p.suffix == ".tf" and p.is_file())
+                paths = sorted(
+                    p for p in target.iterdir() if _configuration(p.name) and p.is_file()
+                )
             except OSError:
                 self.errors.append(
                     ScanError(file.path, f"module source {source!r} is not a folder", line)
@@ -741,6 +751,11 @@ def _indexable(value: Any, step: str | int) -> bool:
     if isinstance(value, dict):
         return isinstance(step, str) and step in value
     return isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
+
+
+def _configuration(name: str) -> bool:
+    """A file Terraform reads as configuration: `*.tf`, or `*.tf.json` in its JSON syntax."""
+    return name.endswith(".tf") or is_tf_json(name)
 
 
 def _resolved(path: Path) -> Path | None:
@@ -1596,8 +1611,9 @@ def _rewrite(document: PolicyDocument, tables: list[dict[str, str]]) -> PolicyDo
 
 
 def root_module_folders(root: Path, files: Sequence[Path]) -> list[list[Path]]:
-    """Group `*.tf` files by folder and drop folders that another folder uses as a local
-    module (`source = "./modules/x"`): those are loaded with their caller instead."""
+    """Group `*.tf` and `*.tf.json` files by folder and drop folders that another folder
+    uses as a local module (`source = "./modules/x"`): those are loaded with their caller
+    instead."""
     by_folder: dict[Path, list[Path]] = defaultdict(list)
     for path in files:
         by_folder[path.parent].append(path)
@@ -1609,7 +1625,8 @@ def root_module_folders(root: Path, files: Sequence[Path]) -> list[list[Path]]:
                 text = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            for source in _LOCAL_SOURCE.findall(text):
+            pattern = _LOCAL_SOURCE_JSON if is_tf_json(path.name) else _LOCAL_SOURCE
+            for source in pattern.findall(text):
                 target = _resolved(folder / source)
                 if target is None or target == folder.resolve() or real_root is None:
                     continue
@@ -1623,10 +1640,10 @@ def root_module_folders(root: Path, files: Sequence[Path]) -> list[list[Path]]:
 def load_terraform(
     root: Path, display: PurePosixPath, files: Sequence[Path], *, max_bytes: int
 ) -> tuple[Application, list[ScanError]]:
-    """One root module: `files` are the `*.tf` files of one folder below the scanned `root`,
-    `display` that folder as reports show it. Local modules are read from inside `root`
-    only. Problems (a file that does not parse, a module outside the root) are returned as
-    errors and the rest of the folder is still loaded."""
+    """One root module: `files` are the `*.tf` and `*.tf.json` files of one folder below the
+    scanned `root`, `display` that folder as reports show it. Local modules are read from
+    inside `root` only. Problems (a file that does not parse, a module outside the root)
+    are returned as errors and the rest of the folder is still loaded."""
     folder = files[0].parent if files else root
     loader = _HclLoader(root, folder, display, max_bytes)
     loader.load(files)
