@@ -83,6 +83,18 @@ def test_json_that_is_not_a_policy(tmp_path: Path) -> None:
     ]
 
 
+def test_compiler_configs_with_comments_are_not_read_as_policies(tmp_path: Path) -> None:
+    with_good_policy(tmp_path)
+    commented = '{\n  // shared settings\n  "compilerOptions": {"strict": true,},\n}\n'
+    for name in ("tsconfig.base.json", "tsconfig.build.json", "jsconfig.app.json"):
+        (tmp_path / name).write_text(commented, encoding="utf-8")
+    (tmp_path / "cdktf.json").write_text('{"language": "typescript"}', encoding="utf-8")
+    assert scan_dir(tmp_path).errors == ()
+    # Named on the command line, a file is read whatever its name.
+    report = scan([str(tmp_path / "tsconfig.base.json")], Config(policies_only=True))
+    assert [(e.path.name, e.line) for e in report.errors] == [("tsconfig.base.json", 2)]
+
+
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     report = scan([str(tmp_path / "nope")], Config())
     assert [(e.path.name, e.message) for e in report.errors] == [

@@ -66,8 +66,10 @@ _NOT_YET = (
 _SERVERLESS = re.compile(r"serverless\.(ya?ml|json)")
 _NOT_POLICY_JSON = frozenset(
     {"tsconfig.json", "jsconfig.json", "composer.json", ".eslintrc.json"}
-    | {"cdk.json", "tslint.json", ".babelrc.json", "launch.json", "settings.json"}
+    | {"cdk.json", "cdktf.json", "tslint.json", ".babelrc.json", "launch.json", "settings.json"}
 )
+_COMPILER_CONFIG = re.compile(r"[tj]sconfig\.[^/]+\.json")
+"""`tsconfig.base.json`, `tsconfig.build.json`: JSON with comments, never a policy."""
 _TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::", "AWS::IAM::")
 
 
@@ -185,7 +187,7 @@ def _classify(
         # Before `.json`: Terraform's JSON syntax is configuration, never a policy or plan.
         yield Candidate(path, shown, Kind.TERRAFORM)
     elif lower.endswith(".json"):
-        if name in _NOT_POLICY_JSON and not explicit:
+        if (name in _NOT_POLICY_JSON or _COMPILER_CONFIG.fullmatch(name)) and not explicit:
             return
         yield Candidate(path, shown, Kind.JSON)
     elif lower.endswith((".yaml", ".yml")) and _looks_like_template(path, max_file_bytes):
