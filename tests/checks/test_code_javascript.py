@@ -442,6 +442,12 @@ TOKENS = [
     "export",
     "cp.exec(",
     "eval(",
+    "extends",
+    "super(",
+    "static",
+    ".call(null,",
+    ".apply(this,",
+    ".bind(",
 ]
 
 
@@ -917,3 +923,548 @@ def test_constructors_that_build_themselves_end() -> None:
     tree = parse_javascript(textwrap.dedent(source), JS)
     assert not isinstance(tree, ScanError)
     analyse(lower(tree), JAVASCRIPT, ("handler",))
+
+
+# --- Function.prototype.call / apply / bind ----------------------------------------------------
+
+
+FORWARDED: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "call, apply and bind reach a local function's parameters": (
+        """
+        const cp = require("child_process");
+        const { Client } = require("pg");
+        const db = new Client();
+        function handle(body) {
+          cp.exec(body);
+        }
+        function run(q) {
+          return db.query(q);
+        }
+        function query(sql) {
+          return db.execute(sql);
+        }
+        exports.handler = async (event) => {
+          handle.call(null, event.body);
+          run.apply(this, [event.queryStringParameters.q]);
+          const f = query.bind(db);
+          f(event.pathParameters.sql);
+        };
+        """,
+        {("LS-CODE-001", 5), ("LS-CODE-003", 8), ("LS-CODE-003", 11)},
+    ),
+    "call and apply take the arguments after `this`, each at its position": (
+        """
+        const cp = require("child_process");
+        function pick(command, name) {
+          cp.exec(command);
+          return name;
+        }
+        exports.handler = async (event) => {
+          pick.call(null, "ls /tmp", event.body);
+          pick.apply(null, ["ls /tmp", event.body]);
+          pick.call(event.body, "ls /tmp");
+          Reflect.apply(pick, null, ["ls /tmp", event.body]);
+          pick.bind(null)("ls /tmp", event.body);
+        };
+        """,
+        set(),
+    ),
+    "a sink called through call, apply, Reflect.apply or bind": (
+        """
+        const cp = require("child_process");
+        const child_process = require("child_process");
+        const { exec } = require("child_process");
+        const { Client } = require("pg");
+        const db = new Client();
+        exports.handler = async (event) => {
+          db.query.call(db, event.body);
+          exec.apply(null, [event.queryStringParameters.cmd]);
+          child_process.exec.call(cp, event.pathParameters.cmd);
+          Reflect.apply(exec, undefined, [event.body]);
+          const run = cp.exec.bind(cp);
+          run(event.body);
+        };
+        """,
+        {("LS-CODE-003", 7), ("LS-CODE-001", 8), ("LS-CODE-001", 9)}
+        | {("LS-CODE-001", 10), ("LS-CODE-001", 12)},
+    ),
+    "a sink called through call or apply with safe arguments": (
+        """
+        const { exec, spawn } = require("child_process");
+        const { Client } = require("pg");
+        const db = new Client();
+        exports.handler = async (event) => {
+          db.query.call(db, "SELECT * FROM orders WHERE id = $1", [event.body]);
+          db.query.apply(db, ["SELECT * FROM orders WHERE id = $1", [event.body]]);
+          exec.apply(null, ["ls /tmp"]);
+          spawn.apply(null, ["convert", [event.body]]);
+          spawn.call(null, "convert", [event.body], { shell: false });
+          const run = exec.bind(null);
+          run("ls /tmp", { cwd: event.body });
+        };
+        """,
+        set(),
+    ),
+    "options of a sink called through call or apply": (
+        """
+        const { spawn } = require("child_process");
+        exports.handler = async (event) => {
+          spawn.call(null, event.body, [], { shell: true });
+          spawn.apply(null, [event.body, [], { shell: true }]);
+        };
+        """,
+        {("LS-CODE-001", 3), ("LS-CODE-001", 4)},
+    ),
+    "apply with an array built elsewhere: each argument at its position": (
+        """
+        const { exec } = require("child_process");
+        const { Client } = require("pg");
+        const db = new Client();
+        function second(name, command) {
+          exec(command);
+        }
+        exports.handler = async (event) => {
+          const args = ["x", event.body];
+          second.apply(null, args);
+          const query = [`SELECT * FROM orders WHERE id = ${event.body}`, []];
+          db.query.apply(db, query);
+          exec.apply(null, JSON.parse(event.body).args);
+          second.apply(null, event.multiValueQueryStringParameters.args);
+        };
+        """,
+        {("LS-CODE-001", 5), ("LS-CODE-003", 11), ("LS-CODE-001", 12)},
+    ),
+    "apply with an array of the code's own, the event in another position": (
+        """
+        const { exec } = require("child_process");
+        const { Client } = require("pg");
+        const db = new Client();
+        function second(name, command) {
+          exec(command);
+        }
+        exports.handler = async (event) => {
+          const args = [event.body, "ls /tmp"];
+          second.apply(null, args);
+          exec.apply(null, ["ls /tmp", { cwd: event.body }]);
+          const query = ["SELECT * FROM orders WHERE id = $1", [event.body]];
+          db.query.apply(db, query);
+        };
+        """,
+        set(),
+    ),
+    "a method taken from a prototype works on the `this` it is given": (
+        """
+        const cp = require("child_process");
+        exports.handler = async (event) => {
+          const records = Array.prototype.slice.call(event.Records);
+          cp.exec(records[0]);
+          const name = String.prototype.trim.call(event.body);
+          cp.exec(name);
+          const names = [].map.call(event.multiValueHeaders.name, (n) => n.trim());
+          cp.exec(names.join(" "));
+          if (Object.prototype.hasOwnProperty.call(event, "x")) cp.exec("ls /tmp");
+        };
+        """,
+        {("LS-CODE-001", 4), ("LS-CODE-001", 6), ("LS-CODE-001", 8)},
+    ),
+    "an object's own `call` method is not Function.prototype.call": (
+        """
+        const { exec } = require("child_process");
+        const rpc = require("./rpc");
+        exports.handler = async (event) => {
+          const answer = await rpc.call("convert", event.body);
+          await exec.call("ls /tmp");
+          return answer;
+        };
+        """,
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORWARDED))
+def test_forwarded_calls(name: str) -> None:
+    source, expected = FORWARDED[name]
+    assert injection(source) == expected
+
+
+def test_a_method_called_through_call_keeps_its_receiver() -> None:
+    source = """
+    const cp = require("child_process");
+    class Converter {
+      constructor(tool) {
+        this.tool = tool;
+      }
+      run(name) {
+        cp.execSync(`${this.tool} ${name}`);
+      }
+    }
+    exports.handler = async (event) => {
+      const converter = new Converter(event.queryStringParameters.tool);
+      converter.run.call(converter, "input.png");
+      new Converter("convert").run.apply(null, ["input.png"]);
+    };
+    """
+    assert injection(source) == {("LS-CODE-001", 7)}
+    view = view_of(source)
+    (hit,) = code.command_injection(view)
+    assert hit.pointer == "/Converter.run/child_process.execSync/1"
+
+
+# --- inherited constructors and methods: `extends` and `super` ---------------------------------
+
+
+INHERITED: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "super(...) reaches the parent's constructor, inherited methods see its fields": (
+        """
+        const { Client } = require("pg");
+        const db = new Client();
+        class Base {
+          constructor(sql) {
+            this.sql = sql;
+          }
+          run() {
+            return db.query(this.sql);
+          }
+        }
+        class Repo extends Base {
+          constructor(e) {
+            super(e.body);
+          }
+        }
+        exports.handler = async (event) => new Repo(event).run();
+        """,
+        {("LS-CODE-003", 8)},
+    ),
+    "super(...) with the code's own text, event data in another field": (
+        """
+        const { Client } = require("pg");
+        const db = new Client();
+        class Base {
+          constructor(sql) {
+            this.sql = sql;
+          }
+          run(id) {
+            return db.query(this.sql, [id]);
+          }
+        }
+        class Repo extends Base {
+          constructor(e) {
+            super("SELECT * FROM orders WHERE id = $1");
+            this.id = e.body;
+          }
+          find() {
+            return super.run(this.id);
+          }
+        }
+        exports.handler = async (event) => {
+          await new Base("SELECT * FROM orders WHERE id = $1").run(event.body);
+          return new Repo(event).find();
+        };
+        """,
+        set(),
+    ),
+    "a subclass without a constructor runs its parent's with its arguments": (
+        """
+        const cp = require("child_process");
+        class Job {
+          constructor(name, command) {
+            this.command = command;
+          }
+          start() {
+            cp.exec(this.command);
+          }
+        }
+        class Nightly extends Job {}
+        class Hourly extends Job {
+          schedule = "rate(1 hour)";
+        }
+        exports.handler = async (event) => {
+          new Nightly(event.body, "backup.sh").start();
+          new Hourly("hourly", event.queryStringParameters.cmd).start();
+        };
+        """,
+        {("LS-CODE-001", 7)},
+    ),
+    "a subclass without a constructor, the event in the argument not used": (
+        """
+        const cp = require("child_process");
+        class Job {
+          constructor(name, command) {
+            this.command = command;
+          }
+          start() {
+            cp.exec(this.command);
+          }
+        }
+        class Nightly extends Job {}
+        class Hourly extends Job {
+          schedule = "rate(1 hour)";
+        }
+        exports.handler = async (event) => {
+          new Nightly(event.body, "backup.sh").start();
+          new Hourly(event.queryStringParameters.name, "hourly.sh").start();
+        };
+        """,
+        set(),
+    ),
+    "super.method(...) runs the parent's method on the same instance": (
+        """
+        const cp = require("child_process");
+        class Base {
+          convert(name) {
+            cp.exec(`${this.tool} ${name}`);
+          }
+        }
+        class Thumbnails extends Base {
+          constructor(tool) {
+            super();
+            this.tool = tool;
+          }
+          convert(name) {
+            return super.convert(name.slice(0, 10));
+          }
+        }
+        exports.handler = async (event) => {
+          new Thumbnails(event.queryStringParameters.tool).convert("in.png");
+        };
+        """,
+        {("LS-CODE-001", 4)},
+    ),
+    "a class of another module is not followed": (
+        """
+        const cp = require("child_process");
+        const { Base } = require("./base");
+        class Repo extends Base {
+          constructor(e) {
+            super(e.body);
+          }
+          start() {
+            cp.exec("ls /tmp");
+          }
+        }
+        exports.handler = async (event) => new Repo(event).start();
+        """,
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INHERITED))
+def test_inherited_members(name: str) -> None:
+    source, expected = INHERITED[name]
+    assert injection(source) == expected
+
+
+def test_typescript_abstract_base_and_parameter_properties() -> None:
+    source = """
+    import { Client } from "pg";
+    const db = new Client();
+    abstract class BaseRepo<T> {
+      constructor(protected readonly sql: string, private limit = 10) {}
+      abstract map(row: unknown): T;
+      async all(): Promise<T[]> {
+        const { rows } = await db.query(`${this.sql} LIMIT ${this.limit}`);
+        return rows.map((row: unknown) => this.map(row));
+      }
+    }
+    class Orders extends BaseRepo<string> implements Iterable<string> {
+      map(row: unknown): string {
+        return String(row);
+      }
+    }
+    export const handler = async (event: { body: string }) => {
+      await new Orders("SELECT * FROM orders").all();
+      return new Orders(`SELECT * FROM orders WHERE id = '${event.body}'`).all();
+    };
+    """
+    assert injection(source, TS) == {("LS-CODE-003", 7)}
+    safe = source.replace("`SELECT * FROM orders WHERE id = '${event.body}'`", '"SELECT 1"')
+    assert injection(safe, TS) == set()
+
+
+# --- static members --------------------------------------------------------------------------
+
+
+def test_static_methods_and_fields_are_members_of_the_class() -> None:
+    source = """
+    import axios from "axios";
+    import { Client } from "pg";
+    import { exec } from "child_process";
+    const db = new Client();
+    class Repo {
+      static table = "orders";
+      static http = axios.create();
+      static settings = process.env.DB_PASSWORD;
+      static find(where) {
+        return db.query(`SELECT * FROM ${this.table} WHERE ${where}`);
+      }
+      static run = (command) => exec(command);
+    }
+    export const handler = async (event) => {
+      await Repo.find(event.queryStringParameters.where);
+      await Repo.http.get(event.body);
+      Repo.run(event.pathParameters.command);
+      console.log("connecting", Repo.settings);
+    };
+    """
+    assert injection(source) == {
+        ("LS-CODE-003", 10),
+        ("LS-CODE-005", 16),
+        ("LS-CODE-001", 12),
+        ("LS-LOG-002", 18),
+    }
+
+
+def test_static_members_with_the_code_s_own_values() -> None:
+    source = """
+    import axios from "axios";
+    import { Client } from "pg";
+    const db = new Client();
+    class Repo {
+      static table = "orders";
+      static api = "https://api.example.com";
+      static http = axios.create();
+      static find(id) {
+        return db.query(`SELECT * FROM ${Repo.table} WHERE id = $1`, [id]);
+      }
+    }
+    export const handler = async (event) => {
+      await Repo.find(event.queryStringParameters.id);
+      await Repo.http.get(`${Repo.api}/orders/${encodeURIComponent(event.body)}`);
+      console.log("table", Repo.table);
+    };
+    """
+    assert injection(source) == set()
+
+
+def test_a_static_field_does_not_hide_the_instance_field_of_its_name() -> None:
+    source = """
+    const { Client } = require("pg");
+    const db = new Client();
+    class Repo {
+      static sql = "SELECT 1";
+      constructor(e) {
+        this.sql = e.body;
+      }
+      run() {
+        return db.query(this.sql);
+      }
+    }
+    exports.handler = async (event) => new Repo(event).run();
+    """
+    assert injection(source) == {("LS-CODE-003", 9)}
+
+
+# --- postgres.js, Neon and Bun clients ----------------------------------------------------------
+
+
+SQL_CLIENTS: dict[str, tuple[str, set[tuple[str, int]]]] = {
+    "the raw escape of postgres.js, Neon and Bun clients": (
+        """
+        import postgres from "postgres";
+        import { neon } from "@neondatabase/serverless";
+        import { sql as bunSql, SQL } from "bun";
+        const sql = postgres(process.env.DATABASE_URL);
+        const neonSql = neon(process.env.DATABASE_URL);
+        const other = new SQL(process.env.DATABASE_URL);
+        export const handler = async (event) => {
+          const { sort, table } = JSON.parse(event.body);
+          await sql.unsafe(`SELECT * FROM orders ORDER BY ${sort}`);
+          await neonSql`SELECT * FROM ${neonSql.unsafe(table)}`;
+          await bunSql.unsafe("SELECT * FROM " + table);
+          await other.unsafe(sort);
+          await sql.begin(async (tx) => {
+            await tx.unsafe("UPDATE orders SET sort = " + sort);
+          });
+          const reserved = await sql.reserve();
+          await reserved.unsafe(sort);
+          await sql.unsafe.call(sql, sort);
+        };
+        """,
+        {("LS-CODE-003", 9), ("LS-CODE-003", 10), ("LS-CODE-003", 11), ("LS-CODE-003", 12)}
+        | {("LS-CODE-003", 14), ("LS-CODE-003", 17), ("LS-CODE-003", 18)},
+    ),
+    "their templates and parameterised queries": (
+        """
+        const postgres = require("postgres");
+        const { neon } = require("@neondatabase/serverless");
+        const { sql: slonikSql } = require("slonik");
+        const { sql: bunSql } = require("bun");
+        const { sql: shared } = require("./db");
+        const sql = postgres(process.env.DATABASE_URL);
+        const neonSql = neon(process.env.DATABASE_URL);
+        exports.handler = async (event) => {
+          const { id, sort } = JSON.parse(event.body);
+          await sql`SELECT * FROM orders WHERE id = ${id} ORDER BY ${sql(sort)}`;
+          await sql.unsafe("SELECT * FROM orders WHERE id = $1", [id]);
+          await neonSql`SELECT * FROM orders WHERE id = ${id}`;
+          await neonSql.query("SELECT * FROM orders WHERE id = $1", [id]);
+          await bunSql`SELECT * FROM orders WHERE id = ${id}`;
+          await slonikSql.unsafe`SELECT * FROM orders WHERE id = ${id}`;
+          await shared`SELECT * FROM orders WHERE id = ${id}`;
+          await sql.begin(async (tx) => tx`UPDATE orders SET seen = true WHERE id = ${id}`);
+          const cache = { unsafe: (key) => key };
+          return cache.unsafe(sort);
+        };
+        """,
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SQL_CLIENTS))
+def test_sql_clients(name: str) -> None:
+    source, expected = SQL_CLIENTS[name]
+    assert injection(source) == expected
+
+
+def test_a_client_of_the_project_s_own_module_is_known_by_its_name() -> None:
+    """`db.js` makes the client (`export const sql = postgres(url)`); the handler imports
+    it under the name every guide of these libraries gives it."""
+    source = """
+    import { sql } from "./db.js";
+    import { sql as reports } from "../lib/reports";
+    import { sql as kyselySql } from "kysely";
+    export const handler = async (event) => {
+      await sql.unsafe(`SELECT * FROM orders ORDER BY ${event.queryStringParameters.sort}`);
+      await reports.unsafe(event.body);
+      await kyselySql.unsafe(event.body);
+    };
+    """
+    assert injection(source) == {("LS-CODE-003", 5)}
+
+
+# --- a project: classes, forwarded calls and postgres.js through the loader ---------------------
+
+NODE_CLASSES = Path(__file__).resolve().parents[1] / "fixtures" / "node_classes"
+
+
+def project_hits(folder: Path, monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str, int]]:
+    monkeypatch.chdir(folder)
+    application, problems = load_template(
+        Path("template.yaml"), PurePosixPath("template.yaml"), max_bytes=1_000_000
+    )
+    assert problems == []
+    loaded = load_handlers([application], root=Path())
+    assert loaded.errors == ()
+    assert len(loaded.sources) == 2
+    found = set()
+    for source in loaded.sources:
+        view = HandlerView(source)
+        for rule in RULES:
+            if rule.meta.id == "LS-CODE-006":
+                continue
+            for hit in rule(view):
+                origin = view.locate(hit.pointer)
+                line = origin.lines(hit.pointer)[0]
+                assert line is not None
+                found.add((rule.meta.id, origin.path.as_posix(), line))
+    return found
+
+
+def test_node_classes_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = json.loads((NODE_CLASSES / "expected.json").read_text(encoding="utf-8"))
+    expected = {(rule_id, path, line) for rule_id, path, line in listed}
+    assert project_hits(NODE_CLASSES / "positive", monkeypatch) == expected
+    assert project_hits(NODE_CLASSES / "negative", monkeypatch) == set()

@@ -136,10 +136,11 @@ def sql_injection(view: HandlerView) -> Iterator[Hit]:
     `text()`, `pandas.read_sql`, Django `raw()`, the RDS / Redshift Data API
     `execute_statement`, DynamoDB PartiQL, or Athena `start_query_execution`; in
     Node.js (a template literal or `+`), to `query` / `execute` (mysql, pg), knex
-    `raw()` and `whereRaw()`-style methods, or Prisma `$queryRawUnsafe`. A
-    parameterised query (`cursor.execute(sql, (order_id,))`,
-    `knex.raw("... where id = ?", [id])`) is not flagged, nor is a template literal
-    tagged with a SQL tag (the `sql` of `@vercel/postgres` or slonik,
+    `raw()` and `whereRaw()`-style methods, Prisma `$queryRawUnsafe`, or the raw escape
+    `sql.unsafe(text)` of a postgres.js, Neon or Bun SQL client. A parameterised query
+    (`cursor.execute(sql, (order_id,))`, `knex.raw("... where id = ?", [id])`) is not
+    flagged, nor is a template literal tagged with a SQL tag (the `sql` of
+    `@vercel/postgres` or slonik, a postgres.js or Neon client's template,
     `sql-template-strings`), which binds each `${...}` as a parameter.
 
     ## Why it matters

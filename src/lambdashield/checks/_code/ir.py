@@ -387,6 +387,12 @@ class ClassDef:
     decorators: tuple[Expr, ...]
     line: int
     key: str
+    inherits: bool = False
+    """Whether the class shares the members of its first base, a class of the module,
+    unless it defines them itself (JavaScript's `extends`: inherited methods and
+    constructor). In its methods the name `super` is then that base, and a front end
+    writes the base's constructor as `super.constructor(...)`. Python's front end leaves
+    it off: its bases only tell what kind of class it is (a pydantic model)."""
 
 
 Stmt: TypeAlias = (

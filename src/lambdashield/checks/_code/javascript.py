@@ -7,9 +7,14 @@ Never runs anything: it reads the tree the loader built with tree-sitter. What i
   `export const handler = ...` become module-level functions named by their export;
   `export default ...` (a function, a name, a `middy(...)` chain) is bound to `default`,
   the name Lambda looks up for `Handler: app.default`;
-- classes: their methods, arrow-function fields as methods, and instance fields
-  (`http = axios.create()`) as the first statements of the constructor; `this` is a
-  name the analysis binds to the instance;
+- classes (also TypeScript's abstract ones): their methods, arrow-function fields as
+  methods, instance fields (`http = axios.create()`) and TypeScript parameter
+  properties (`constructor(private db: Db)`) as the first statements of the
+  constructor, and static fields as members of the class, like its methods
+  (`Repo.table`); `this` is a name the analysis binds to the instance. A class that
+  `extends` another is marked as inheriting from it; `super(...)` is a call of the
+  parent's `constructor` on `super`, and a subclass with fields but no constructor gets
+  JavaScript's implicit one, which passes its arguments on to the parent's;
 - `require("x")` and `import` statements bind `Module` values (`node:` dropped), so
   `cp.exec` resolves to `child_process.exec`; `const { exec } = require("child_process")`
   binds `child_process.exec`;
@@ -19,6 +24,8 @@ Never runs anything: it reads the tree the loader built with tree-sitter. What i
 - the properties of a call's last argument, when it is an object literal, are also passed
   as keyword arguments, so a spec can read options such as `{ shell: true }`;
 - a tagged template (`` sql`...${id}` ``) is a call of its tag with the template;
+- `f.call(obj, a)`, `f.apply(obj, [a])` and `Reflect.apply(f, obj, [a])` are the call
+  `f(a)` they make (see `_Lowering.forwarded`);
 - string literals stored under a name (a declaration, an assignment, a property) or
   compared with one (`if (token === "...")`) are recorded with that name, others of
   12 characters or more without one, each literal once;
@@ -47,6 +54,8 @@ MAX_NESTING = 120
 """Expressions and blocks open at once, together: functions nest inside expressions in
 JavaScript, so neither bound alone keeps the walk off the end of the stack."""
 _UNNAMED_LITERAL_MIN = 12
+_MAX_FIELD_SCAN = 20_000
+"""Syntax nodes of a class body looked at for the fields its methods set."""
 
 _FUNCTIONS = frozenset(
     {"function_expression", "function", "arrow_function", "generator_function"}
@@ -59,9 +68,17 @@ _WRAPPERS = frozenset(
 _COMPARE = frozenset({"==", "===", "!=", "!==", "<", "<=", ">", ">=", "in", "instanceof"})
 _CALLBACK_METHODS = frozenset(
     {"forEach", "map", "flatMap", "filter", "find", "findIndex", "some", "every", "then"}
-    | {"reduce", "sort"}
+    | {"reduce", "sort", "begin", "savepoint"}
 )
-"""Methods that call their function argument with the receiver's data."""
+"""Methods that call their function argument with the receiver's data, or (postgres.js
+`sql.begin(async (sql) => ...)`) with a client like the receiver."""
+_APPLIED = 4
+"""Arguments `f.apply(obj, args)` passes when `args` is not written out."""
+_RECEIVERS = frozenset(
+    {"null", "undefined", "this", "identifier", "member_expression", "subscript_expression"}
+)
+"""What the first argument of `f.call(...)` / `f.apply(...)` is written as when it is
+the `this` to call `f` with."""
 _SKIPPED = frozenset(
     {"comment", "empty_statement", "debugger_statement", "type_alias_declaration"}
     | {"interface_declaration", "enum_declaration", "ambient_declaration", "abstract_class"}
@@ -179,6 +196,92 @@ def _property_key(node: Node | None) -> str | None:
     return None
 
 
+def _heritage(node: Node) -> Node | None:
+    """The class a class extends: `Base` in `class Repo extends Base` (and TypeScript's
+    `extends Base<T> implements I`)."""
+    for child in node.named_children:
+        if child.type != "class_heritage":
+            continue
+        for part in child.named_children:
+            if part.type == "extends_clause":
+                return part.child_by_field_name("value")
+            if part.type != "implements_clause":
+                return part
+    return None
+
+
+def _prototype_method(node: Node) -> str | None:
+    """`slice` for `Array.prototype.slice` or `[].slice`: a method taken from a prototype
+    rather than a function of its own."""
+    if node.type != "member_expression":
+        return None
+    base = node.child_by_field_name("object")
+    if base is None:
+        return None
+    base = _unwrap(base)
+    if base.type in ("array", "string", "template_string", "object") or (
+        base.type == "member_expression"
+        and _text(base.child_by_field_name("property")) == "prototype"
+    ):
+        return _text(node.child_by_field_name("property")) or None
+    return None
+
+
+def _instance_fields(body: Node) -> set[str]:
+    """The names a class body assigns as `this.name = ...`, found without recursion."""
+    found: set[str] = set()
+    stack = [body]
+    visits = 0
+    while stack and visits < _MAX_FIELD_SCAN:
+        node = stack.pop()
+        visits += 1
+        if node.type in ("assignment_expression", "augmented_assignment_expression"):
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "member_expression":
+                base = left.child_by_field_name("object")
+                if base is not None and base.type == "this":
+                    found.add(_text(left.child_by_field_name("property")))
+        stack.extend(node.named_children)
+    return found
+
+
+def _assigns(stmt: ir.Stmt, names: set[str]) -> bool:
+    return isinstance(stmt, ir.Assign) and any(
+        isinstance(t, ir.TName) and t.id in names for t in stmt.targets
+    )
+
+
+def _forwarded(takes: tuple[ir.Param, ...] | None) -> tuple[ir.Param, ...]:
+    """The parameters of a subclass's implicit constructor, which passes its arguments on
+    to the parent's: one per parameter the parent's takes, so each keeps its position,
+    or a rest parameter when the parent's is not known."""
+    if takes is None:
+        return (ir.Param("<args>", "vararg"),)
+    return tuple(
+        ir.Param(f"<arg{i}>", "vararg" if p.kind == "vararg" else "positional")
+        for i, p in enumerate(takes)
+    )
+
+
+def _parameter_properties(params: list[Node]) -> Iterator[ir.Assign]:
+    """TypeScript's `constructor(private readonly db: Db)`: the parameter is also stored
+    on the instance, as `this.db = db` first thing in the constructor would."""
+    for param in params:
+        if param.type not in ("required_parameter", "optional_parameter"):
+            continue
+        if not any(
+            c.type in ("accessibility_modifier", "readonly", "override_modifier")
+            for c in param.children
+        ):
+            continue
+        pattern = param.child_by_field_name("pattern")
+        if pattern is not None and pattern.type == "identifier":
+            name = _text(pattern)
+            line = _line(param)
+            this = ir.Name("this", line)
+            yield ir.Assign((ir.TAttr(this, name),), ir.Name(name, line), line)
+
+
 class _Lowering:
     def __init__(self) -> None:
         self.literals: list[ir.Literal] = []
@@ -193,6 +296,9 @@ class _Lowering:
         self._open = 0
         """Expressions and blocks being lowered right now (see `MAX_NESTING`)."""
         self._class_scopes: set[str] = set()
+        self._constructors: dict[str, tuple[ir.Param, ...] | None] = {}
+        """Per class name, the parameters its constructor takes (`None` when unknown: it
+        inherits one from a class of another module), for a subclass that has none."""
         self._named: set[tuple[int, int]] = set()
         """Byte spans of the strings already recorded with a name, not to be recorded
         again without one (as the Python front end does)."""
@@ -257,7 +363,7 @@ class _Lowering:
             for declarator in node.named_children:
                 if declarator.type == "variable_declarator":
                     yield from self.declarator(declarator, scope, depth)
-        elif kind == "class_declaration":
+        elif kind in ("class_declaration", "abstract_class_declaration"):
             yield from self.class_(node, scope, depth)
         elif kind == "expression_statement":
             inner = node.named_children
@@ -524,6 +630,10 @@ class _Lowering:
             value = self.expr(body_node)
             body = (*self.hoisted, ir.Return(value, _line(body_node), _end(body_node)))
             self.hoisted = saved_hoisted
+        if formal is not None and name == "constructor" and scope in self._class_scopes:
+            stored = tuple(_parameter_properties(formal.named_children))
+            self.size += len(stored)
+            body = (*stored, *body)
         self.scope = saved
         return ir.Def(
             name, qualname, tuple(params), body, (), line, _end(node), f"{qualname}@{line}"
@@ -553,10 +663,12 @@ class _Lowering:
         name = _text(node.child_by_field_name("name")) or "<class>"
         qualname = name if scope == "<module>" else f"{scope}.{name}"
         self._class_scopes.add(qualname)
+        line = _line(node)
+        parent = _heritage(node)
+        bases = (self.expr(parent),) if parent is not None else ()
         body_node = node.child_by_field_name("body")
         members: list[ir.Stmt] = []
         fields: list[ir.Assign] = []
-        line = _line(node)
         if body_node is not None and depth < MAX_BLOCK_DEPTH:
             for member in body_node.named_children:
                 if member.type == "method_definition":
@@ -565,17 +677,42 @@ class _Lowering:
                         members.append(self.function(member, method, qualname, depth + 1))
                 elif member.type in ("field_definition", "public_field_definition"):
                     members.extend(self.field(member, qualname, depth, fields))
+        if body_node is not None and any(isinstance(m, ir.Assign) for m in members):
+            # `this.sql` on an instance never reads a static `sql`: where a name is both,
+            # the analysis (one namespace per class) keeps the instance's.
+            shadowed = _instance_fields(body_node) | {
+                t.attr for f in fields for t in f.targets if isinstance(t, ir.TAttr)
+            }
+            members = [m for m in members if not _assigns(m, shadowed)]
+        own = next((m for m in members if isinstance(m, ir.Def) and m.name == "constructor"), None)
+        takes: tuple[ir.Param, ...] | None = own.params if own is not None else ()
+        forward: tuple[ir.Param, ...] | None = None
+        if own is None and parent is not None:
+            takes = self._constructors.get(_text(parent)) if parent.type == "identifier" else None
+            forward = _forwarded(takes)
         if fields:
-            members = self.with_fields(members, fields, qualname, line)
+            members = self.with_fields(members, fields, qualname, line, forward)
+            if forward is not None:
+                takes = forward
+        self._constructors[name] = takes
         self.scope = scope
-        yield ir.ClassDef(name, qualname, (), tuple(members), (), line, f"{qualname}@{line}")
+        yield ir.ClassDef(
+            name,
+            qualname,
+            bases,
+            tuple(members),
+            (),
+            line,
+            f"{qualname}@{line}",
+            inherits=parent is not None,
+        )
 
     def field(
         self, node: Node, qualname: str, depth: int, fields: list[ir.Assign]
     ) -> Iterator[ir.Stmt]:
         """`handle = async (event) => {}` is a method; `http = axios.create()` is set on
-        each new instance, as if first in the constructor (into `fields`). A static
-        field belongs to the class, not its instances: only its literals are kept."""
+        each new instance, as if first in the constructor (into `fields`). A static field
+        belongs to the class: a member of it, like a method (`Repo.table`)."""
         key = _property_key(
             node.child_by_field_name("name") or node.child_by_field_name("property")
         )
@@ -584,20 +721,29 @@ class _Lowering:
             return
         static = any(c.type == "static" for c in node.children)
         inner = _unwrap(value)
-        if inner.type in _FUNCTIONS and not static:
+        if inner.type in _FUNCTIONS:
             yield self.function(inner, key, qualname, depth + 1)
             return
         self.scope = qualname
         self.literal(key, value)
         line = _line(node)
         lowered = self.expr(value)
-        if not static:
+        if static:
+            yield ir.Assign((ir.TName(key),), lowered, line)
+        else:
             fields.append(ir.Assign((ir.TAttr(ir.Name("this", line), key),), lowered, line))
 
     def with_fields(
-        self, members: list[ir.Stmt], fields: list[ir.Assign], qualname: str, line: int
+        self,
+        members: list[ir.Stmt],
+        fields: list[ir.Assign],
+        qualname: str,
+        line: int,
+        forward: tuple[ir.Param, ...] | None,
     ) -> list[ir.Stmt]:
-        """The constructor, with the instance fields set first (made when there is none)."""
+        """The constructor, with the instance fields set first, made when there is none:
+        for a subclass (`forward` set), one that takes the parameters `forward` names and
+        passes them on to `super(...)`, as JavaScript's implicit constructor does."""
         self.size += len(fields)
         for position, member in enumerate(members):
             if isinstance(member, ir.Def) and member.name == "constructor":
@@ -605,9 +751,19 @@ class _Lowering:
                 return members
         name = f"{qualname}.constructor"
         end = fields[-1].line
-        constructor = ir.Def(
-            "constructor", name, (), tuple(fields), (), line, end, f"{name}@{line}"
-        )
+        params: tuple[ir.Param, ...] = ()
+        body: tuple[ir.Stmt, ...] = tuple(fields)
+        if forward is not None:
+            params = forward
+            passed = tuple(
+                ir.Star(ir.Name(p.name, line), line)
+                if p.kind == "vararg"
+                else ir.Name(p.name, line)
+                for p in forward
+            )
+            parent = ir.Attr(ir.Name("super", line), "constructor", line)
+            body = (ir.ExprStmt(ir.Call(parent, passed, (), line, line), line), *fields)
+        constructor = ir.Def("constructor", name, params, body, (), line, end, f"{name}@{line}")
         return [*members, constructor]
 
     def if_(self, node: Node, scope: str, depth: int) -> ir.If:
@@ -949,24 +1105,24 @@ class _Lowering:
         module = _required(node)
         if module is not None:
             return ir.Module(module, line)
-        args: list[ir.Expr] = []
-        kwargs: list[tuple[str | None, ir.Expr]] = []
+        forwarded = self.forwarded(node, d)
+        if forwarded is not None:
+            return forwarded
+        args: tuple[ir.Expr, ...] = ()
+        kwargs: tuple[tuple[str, ir.Expr], ...] = ()
         if arguments is not None:
             if arguments.type == "template_string":  # tagged template: sql`...`
-                args.append(self.template(arguments, d))
+                args = (self.template(arguments, d),)
             else:
-                named = arguments.named_children
-                args.extend(self.expr(argument, d) for argument in named)
-                if named and _unwrap(named[-1]).type == "object":
-                    options = args[-1]
-                    if isinstance(options, ir.Seq):
-                        for key, value in zip(options.keys, options.items, strict=True):
-                            if isinstance(key, ir.Const) and isinstance(key.value, str):
-                                kwargs.append((key.value, value))
+                args, kwargs = self.arguments(arguments.named_children, d)
         if func is None:
-            return ir.Opaque(tuple(args), line)
-        callee = self.expr(func, d)
-        call = ir.Call(callee, tuple(args), tuple(kwargs), line, _end(node))
+            return ir.Opaque(args, line)
+        if func.type == "super":
+            # `super(...)`: the parent class's constructor, run on this same instance
+            callee: ir.Expr = ir.Attr(ir.Name("super", line), "constructor", line)
+        else:
+            callee = self.expr(func, d)
+        call = ir.Call(callee, args, kwargs, line, _end(node))
         if isinstance(callee, ir.Attr) and callee.attr in _CALLBACK_METHODS:
             # `names.forEach((name) => ...)`: the callback runs on the receiver's data.
             runs = tuple(
@@ -977,6 +1133,94 @@ class _Lowering:
             if runs:
                 return ir.Opaque((call, *runs), line)
         return call
+
+    def arguments(
+        self, nodes: list[Node], d: int
+    ) -> tuple[tuple[ir.Expr, ...], tuple[tuple[str, ir.Expr], ...]]:
+        """A call's arguments, and the properties of the last one, when it is an object
+        literal, as keyword arguments too (`{ shell: true }`)."""
+        args = tuple(self.expr(argument, d) for argument in nodes)
+        kwargs: list[tuple[str, ir.Expr]] = []
+        if nodes and _unwrap(nodes[-1]).type == "object":
+            options = args[-1]
+            if isinstance(options, ir.Seq):
+                for key, value in zip(options.keys, options.items, strict=True):
+                    if isinstance(key, ir.Const) and isinstance(key.value, str):
+                        kwargs.append((key.value, value))
+        return args, tuple(kwargs)
+
+    def forwarded(self, node: Node, d: int) -> ir.Call | None:
+        """`f.call(obj, a, b)`, `f.apply(obj, [a, b])` and `Reflect.apply(f, obj, [a, b])`
+        as the call `f(a, b)` they make, so a local function gets its parameters and a
+        sink its arguments where a direct call puts them. An array that is not written
+        out (`f.apply(obj, args)`) gives the first `_APPLIED` arguments, each its
+        element at that position (`args[0]`, ...): exact for an array the code built
+        (`const args = [cmd, "x"]`), and for any other array event data anywhere in it
+        reaches every one of them (past the fourth, arguments are not followed). An
+        array computed in place (`f.apply(obj, build(x))`), not to be run once per
+        argument, is spread like `f(...build(x))`, the whole of it the first argument.
+
+        `this` in `f` is what it is for the direct call (the receiver of
+        `obj.m.call(...)`), not `obj`, except for a method taken from a prototype
+        (`Array.prototype.slice.call(obj)`, `[].slice.call(obj)`): that is
+        `obj.slice()`, whose data is `obj`'s.
+
+        Only where `obj` is how a receiver is written (`null`, `this`, a name or a
+        property): an object's own `call` method takes other arguments
+        (`rpc.call("method", params)`), and stays a method call."""
+        if node.type != "call_expression":
+            return None
+        func = node.child_by_field_name("function")
+        arguments = node.child_by_field_name("arguments")
+        if func is None or arguments is None or arguments.type != "arguments":
+            return None
+        func = _unwrap(func)
+        if func.type != "member_expression":
+            return None
+        how = _text(func.child_by_field_name("property"))
+        named = arguments.named_children
+        target = func.child_by_field_name("object")
+        if how == "apply" and target is not None and _text(target) == "Reflect":
+            if not named:
+                return None
+            target, named = named[0], named[1:]
+        elif how not in ("call", "apply"):
+            return None
+        if target is None or not named:
+            return None
+        target = _unwrap(target)
+        if target.type not in ("identifier", "member_expression"):
+            return None
+        receiver = _unwrap(named[0])
+        if receiver.type not in _RECEIVERS:
+            return None
+        rest = named[1:]
+        line = _line(node)
+        args: tuple[ir.Expr, ...] = ()
+        kwargs: tuple[tuple[str, ir.Expr], ...] = ()
+        if how == "call":
+            args, kwargs = self.arguments(rest, d)
+        elif len(rest) > 1:
+            return None
+        elif rest:
+            listed = _unwrap(rest[0])
+            if listed.type == "array":
+                args, kwargs = self.arguments(listed.named_children, d)
+            elif listed.type in ("identifier", "member_expression"):
+                array = self.expr(listed, d)
+                at = _line(listed)
+                args = tuple(ir.Index(array, ir.Const(i, at), at) for i in range(_APPLIED))
+            elif listed.type != "spread_element":
+                args = (ir.Star(self.expr(listed, d), _line(listed)),)
+            else:
+                return None
+        method = _prototype_method(target)
+        callee: ir.Expr
+        if method is not None:
+            callee = ir.Attr(self.expr(receiver, d), method, line)
+        else:
+            callee = self.expr(target, d)
+        return ir.Call(callee, args, kwargs, line, _end(node))
 
     def binary(self, node: Node, d: int) -> ir.Expr:
         line = _line(node)

@@ -17,7 +17,10 @@ names (`child_process.exec`, `fs.promises.readFile`, `node-serialize.unserialize
   (`` sql`... ${id}` `` from `@vercel/postgres`, slonik, drizzle, kysely, Prisma,
   `sql-template-strings`, `sql-template-tag`) is a parameterised query too: the tag
   gets the values apart from the text and binds each `${}` as a parameter. Any other
-  tag (`String.raw`, `dedent`) may join them, so its result is text like a template's;
+  tag (`String.raw`, `dedent`) may join them, so its result is text like a template's.
+  The clients of postgres.js (`postgres(url)`), Neon (`neon(url)`) and Bun (`sql`,
+  `new SQL(url)`) are such tags, with a raw escape, `sql.unsafe(text)`: its text is
+  query text, its values array is not;
 - paths: `fs.*` (also `fs.promises`, `fs/promises`, `fs-extra`); `path.basename` makes a
   name safe; `path.resolve/normalize` only normalise, and a `startsWith` test on the
   normalised path makes it safe;
@@ -67,6 +70,9 @@ _INJECTION = frozenset({EVENT})
 _LOGGED = frozenset({RAW, SECRET, PERSONAL})
 _NOT_RAW = frozenset(LABELS) - {RAW}
 _NO_EVENT = frozenset(LABELS) - {EVENT, RAW}
+_SQL_CLIENT = "sql-client"
+"""The trait of a postgres.js, Neon or Bun client (`const sql = postgres(url)`): a tag
+whose templates are parameterised queries, with a raw `unsafe(text)`."""
 
 Select = Callable[[CallSite], Selection]
 Safe = Callable[[Value], bool]
@@ -139,6 +145,23 @@ def _raw_sql(site: CallSite) -> Selection:
         return
     if site.args:
         yield "as raw SQL", site.args[0]
+
+
+def _unsafe_sql(site: CallSite) -> Selection:
+    """`sql.unsafe(text, values)` of postgres.js, Neon's `neon(...)` and Bun's `SQL`: the
+    text runs as it is (Neon splices it into the query it is interpolated in). A client
+    made in this module is known by its trait; one imported from the project's own
+    modules (`import { sql } from "./db"`) by the name every one of their guides gives
+    it, `sql`. slonik's `sql.unsafe` is a tag, imported from the package: not this."""
+    receiver = site.receiver
+    if receiver is None or not site.args:
+        return
+    if _SQL_CLIENT not in receiver.traits:
+        name = (site.receiver_name or "").rsplit(".", 1)[-1]
+        local = receiver.qualname is None or receiver.qualname.startswith(".")
+        if name != "sql" or not local:
+            return
+    yield "as raw SQL", site.args[0]
 
 
 def _url(index: int) -> Select:
@@ -257,8 +280,10 @@ _add(
 _add(
     _SINKS,
     _sink("sql", _positional(0, "as raw SQL")),
-    "@prisma/client.Prisma.raw drizzle-orm.sql.raw kysely.sql.raw sql-template-tag.raw",
+    "@prisma/client.Prisma.raw drizzle-orm.sql.raw kysely.sql.raw sql-template-tag.raw "
+    "bun.sql.unsafe",
 )
+_add(_METHOD_SINKS, _sink("sql", _unsafe_sql), "unsafe")
 _add(_METHOD_SINKS, _sink("log", _logged), "debug info warn error trace fatal log")
 
 
@@ -314,7 +339,8 @@ _NORMALISE = frozenset(
 _URL_QUOTE = frozenset({"encodeURIComponent", "escape"})
 _SQL_QUOTE = frozenset({"mysql.escape", "mysql2.escape", "pg-format", "sqlstring.escape"})
 _SQL_TAGS = frozenset(
-    {"@vercel/postgres.sql", "slonik.sql", "drizzle-orm.sql", "kysely.sql"}
+    {"@vercel/postgres.sql", "slonik.sql", "slonik.sql.unsafe", "drizzle-orm.sql", "kysely.sql"}
+    | {"bun.sql"}
     | {"@prisma/client.Prisma.sql", "@databases/pg.sql", "@databases/mysql.sql"}
     | {"sql-template-strings", "sql-template-strings.SQL", "sql-template-tag"}
     | {"sql-template-tag.sqltag", "sql-template-tag.default"}
@@ -323,6 +349,9 @@ _SQL_TAGS = frozenset(
 parameter (`$1`), never query text. What a tag does with the values is up to it (it
 gets them apart from the text), so any other tag (`String.raw`, `dedent`) is a call
 like any other, whose result carries the event data into the query text."""
+_SQL_CLIENTS = frozenset(
+    {"postgres", "postgres.default", "@neondatabase/serverless.neon", "bun.SQL"}
+)
 _COMMAND_QUOTE = frozenset({"shell-quote.quote", "shell-escape", "shescape.quote"})
 _LOGGERS = frozenset(
     {"pino", "winston.createLogger", "bunyan.createLogger", "@aws-lambda-powertools/logger.Logger"}
@@ -369,6 +398,8 @@ def _result(site: CallSite) -> Value | None:
             return Value(traits=frozenset({"logger"}))
         if name in _HTTP_CLIENTS:
             return Value(traits=frozenset({"http"}))
+        if name in _SQL_CLIENTS:
+            return Value(traits=frozenset({_SQL_CLIENT}))
         if name in ("ajv", "ajv.default", "ajv.Ajv"):
             return Value(traits=frozenset({"ajv"}))
         if name.startswith(_SCHEMA_PREFIXES) or name in ("joi", "zod", "yup"):
@@ -387,6 +418,8 @@ def _result(site: CallSite) -> Value | None:
             return Value(traits=frozenset({"schema"}))
         if "logger" in receiver.traits and method == "child":
             return Value(traits=frozenset({"logger"}))
+        if _SQL_CLIENT in receiver.traits and method == "reserve":
+            return Value(traits=frozenset({_SQL_CLIENT}))
         if method in _TRANSPARENT_METHODS:
             return propagate((receiver, *inputs), _NOT_RAW)
         if method in ("includes", "startsWith", "endsWith", "indexOf", "test", "has"):

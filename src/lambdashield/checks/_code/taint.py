@@ -13,7 +13,10 @@ Instances of the module's classes keep one summary of their fields per class: wh
 `self.x = ...` / `this.x = ...` stored, joined in whatever order the stores ran. A new
 instance runs the spec's constructor (`__init__`, `constructor`), so the fields it sets
 are known to every method; methods get their receiver as `self` (a parameter) or as the
-spec's implicit `this`, also through `method.bind(obj)`.
+spec's implicit `this`, also through `method.bind(obj)`. A class that inherits
+(`ClassDef.inherits`, JavaScript's `extends`) looks up what it does not define in its
+parent, constructor included, and in its methods `super.m(...)` runs the parent's `m`
+on the same instance, whose fields are the subclass's.
 
 What it runs: the module's top level; each handler entry point with its first parameter
 as the event (`event`, and whole, `raw`) and its second as the context (`raw`); each
@@ -66,6 +69,9 @@ _LOOP_PASSES = 3
 _LITERAL_MIN = 16
 _NOT_RAW = frozenset(LABELS) - {RAW}
 _EVENT_ONLY = frozenset({EVENT})
+_SUPER = "super"
+"""The name of the parent class in the methods of a class that inherits
+(`ClassDef.inherits`), and the trait of its value there."""
 VALIDATION_MESSAGE = "validation-message"
 """A pseudo sink category on exception flows: the exception is a validation error, whose
 text is written for the caller."""
@@ -253,6 +259,10 @@ class _Analyser:
         """Per class: what its instances' fields may hold (`this.table`, `self.client`)."""
         self.receivers: dict[str, Value] = {}
         """Per method: the object `fn.bind(obj)` fixed as its `this`."""
+        self.parents: dict[str, str] = {}
+        """Per class that inherits (`ClassDef.inherits`): the class it extends."""
+        self.supers: dict[str, str] = {}
+        """Per method of such a class: the class `super` names in it."""
         self.closures: dict[str, Env] = {}
         self.globals = Env()
         self.hits: dict[tuple[str, str, str, int, str], SinkHit] = {}
@@ -363,6 +373,10 @@ class _Analyser:
         self.stack.append(d.key)
         frame = _Frame(d.qualname, d.name, self.closures.get(d.key), is_entry)
         env = Env(None, dict(bound))
+        parent = self.supers.get(d.key)
+        if parent is not None:
+            # Functions nested in the method see it through their closure, as they do `this`.
+            env[_SUPER] = Value(local=parent, traits=frozenset({_SUPER}))
         for param in d.params:
             if param.target is not None:
                 self.bind(param.target, bound.get(param.name, CLEAN), d.line, env)
@@ -569,9 +583,17 @@ class _Analyser:
         if any(b.qualname in self.spec.model_bases or "model" in b.traits for b in bases):
             traits.add("model")
         self.classes[c.key] = c
-        members = Env()
+        parent = bases[0].local if c.inherits and bases else None
+        inherited = self.members.get(parent) if parent is not None else None
+        # Members it does not define are looked up in its parent's, as a prototype chain.
+        members = Env(inherited)
         self.members[c.key] = members
         self.block(c.body, _Frame(c.qualname, c.name, env), members)
+        if parent is not None and inherited is not None:
+            self.parents[c.key] = parent
+            for s in c.body:
+                if isinstance(s, ir.Def):
+                    self.supers[s.key] = parent
         env[c.name] = Value(local=c.key, traits=frozenset(traits))
 
     def assertion(self, call: ir.Call, frame: _Frame, env: Env) -> None:
@@ -762,7 +784,12 @@ class _Analyser:
             receiver = self.ev(func.base, frame, env)
             method = func.attr
             receiver_name = _shown(func.base)
-            if receiver.qualname is not None:
+            if _SUPER in receiver.traits and receiver.local in self.members:
+                # `super.m(...)`, `super(...)`: the parent's method, on this same object.
+                callee = self.members[receiver.local].get(method) or CLEAN
+                this = self.spec.this
+                receiver = self.lookup(this, frame, env) if this is not None else CLEAN
+            elif receiver.qualname is not None:
                 callee = self.spec.named(f"{receiver.qualname}.{method}", e.line)
             elif receiver.local is not None and receiver.local in self.members:
                 callee = self.members[receiver.local].get(method) or CLEAN
@@ -902,6 +929,9 @@ class _Analyser:
         members = self.members.get(cls.local or "")
         if constructor is not None and members is not None:
             found = members.own.get(constructor)
+            if found is None and cls.local in self.parents:
+                # Without one of its own, a subclass runs its parent's with its arguments.
+                found = members.get(constructor)
             if found is not None and found.local in self.defs:
                 # Run for the fields it sets (`this.table = ...`); it returns nothing.
                 self.call_local(self.defs[found.local], replace(site, receiver=made), e)
@@ -920,12 +950,12 @@ class _Analyser:
         """`app.handle.bind(app)`: the method itself, with `app` as its `this` wherever it
         is called from (an entry point exported this way, Powertools' class handlers)."""
         receiver = site.receiver
-        if (
-            self.spec.this is None
-            or site.method != "bind"
-            or receiver is None
-            or receiver.local not in self.defs
-        ):
+        if self.spec.this is None or site.method != "bind" or receiver is None:
+            return None
+        if receiver.local not in self.defs:
+            # `const run = cp.exec.bind(cp)`: still the sink, wherever it is called.
+            if receiver.qualname is not None and receiver.qualname in self.spec.sinks:
+                return Value(qualname=receiver.qualname)
             return None
         if site.args and site.args[0].local in self.classes:
             seen = self.receivers.get(receiver.local)
