@@ -19,6 +19,7 @@ from lambdashield.cli import main
 from lambdashield.config import Config
 from lambdashield.engine import scan
 from lambdashield.errors import LoaderError
+from lambdashield.loaders import terraform
 from lambdashield.loaders._hcl import Call, HclSyntaxError, Opaque, Ref, Template, parse_hcl
 from lambdashield.loaders._tf_json import parse_tf_json
 from lambdashield.loaders.discover import Candidate, Kind, discover
@@ -35,6 +36,7 @@ from lambdashield.model import (
     GrantSource,
     Location,
     Origin,
+    PolicyDocument,
     PublicAccessBlock,
     Role,
     ScanError,
@@ -1296,6 +1298,13 @@ _EXPRESSIONS = st.one_of(
             "var.a ? 1 : 2",
             "[for x in var.a : x]",
             '<<EOF\n{"Statement": ${var.a}}\nEOF',
+            "statement.value",
+            "statement.value.a",
+            "condition.key",
+            "try(statement.value.a, null)",
+            'lookup(statement.value, "a", ["*"])',
+            "toset(var.a)",
+            "a",
         ]
     ),
 )
@@ -1346,10 +1355,17 @@ _ATTRIBUTES = st.sampled_from(
         "source_policy_documents",
         "override_policy_documents",
         "sid",
+        "for_each",
+        "iterator",
     ]
 )
 _NESTED = st.sampled_from(
     [
+        'dynamic "statement"',
+        'dynamic "condition"',
+        'dynamic "environment"',
+        'dynamic "inline_policy"',
+        "content",
         "statement",
         "principals",
         "condition",
@@ -2321,14 +2337,14 @@ _JSON_KEYS = st.sampled_from(
         *("resource", "data", "variable", "locals", "module", "output", "//"),
         *("aws_lambda_function", "fn", "environment", "variables", "role", "runtime"),
         *("statement", "dynamic", "source", "policy", "inline_policy", "default", "value"),
-        *("count", "x"),
+        *("count", "x", "content", "for_each", "iterator"),
     ]
 )
 _JSON_STRINGS = st.sampled_from(
     [
         *("${aws_iam_role.r.arn}", "${var.x}", "$${x}", "${", "%{if x}", "./m", "../.."),
         *("python3.8", "${jsonencode({a = 1})}", '${file("/etc/passwd")}', "${local.x}", ""),
-        *("}", "\ud800${x}"),
+        *("}", "\ud800${x}", "${statement.value}", "${toset(var.x)}"),
     ]
 )
 _JSON_VALUES = st.recursive(
@@ -2352,3 +2368,488 @@ def test_random_tf_json_never_raises(first: object, second: object) -> None:
     assert all(isinstance(e, ScanError) for e in errors)
     for fn in app.functions:
         assert all(_no_internal_values(e.value) for e in fn.environment)
+
+
+# --- dynamic blocks ----------------------------------------------------------------------
+
+DYNAMIC = FIXTURES / "dynamic"
+MODULE_MAIN = DYNAMIC / "modules" / "function" / "main.tf"
+ARCHIVER = DYNAMIC / "archiver.tf"
+MODULE_DOC = "/data/aws_iam_policy_document/this"
+
+
+def statements_of(document: object) -> list[tuple[object, ...]]:
+    """Each statement as `(sid, effect, pointer, [(action, pointer)], [(resource, pointer)],
+    conditions)`."""
+    assert isinstance(document, PolicyDocument)
+    return [
+        (
+            s.sid,
+            s.effect and s.effect.value,
+            s.pointer,
+            [(a.value, a.pointer) for a in s.actions],
+            [(r.value, r.pointer) for r in s.resources],
+            s.conditions,
+        )
+        for s in document.statements
+    ]
+
+
+def test_dynamic_statements_from_a_module_variables_default_list() -> None:
+    app, errors = load("dynamic")
+    assert errors == []
+    role = role_of(function(app, "module.orders.aws_lambda_function.this"))
+    [grant] = role.grants
+    assert (grant.source, grant.name, grant.pointer) == (
+        GrantSource.INLINE,
+        "function",
+        "/resource/aws_iam_role_policy/this/policy",
+    )
+    document = grant.document
+    assert document is not None and document.grammar_errors == ()
+    assert document.origin.path == PurePosixPath("tf/dynamic/modules/function/main.tf")
+    logs = f"{MODULE_DOC}/statement/0"
+    # The list's element 0: `content/0`.
+    table = f"{MODULE_DOC}/dynamic/statement/0/content/0"
+    assert statements_of(document) == [
+        (
+            "Logs",
+            "Allow",
+            logs,
+            [
+                ("logs:CreateLogStream", f"{logs}/actions/0"),
+                ("logs:PutLogEvents", f"{logs}/actions/1"),
+            ],
+            [("arn:aws:logs:*:*:log-group:/aws/lambda/orders:*", f"{logs}/resources/0")],
+            (),
+        ),
+        # `try(..., null)` of an absent `effect` is no effect: Allow; `lookup` gives the
+        # default resources.
+        (
+            "Table",
+            "Allow",
+            table,
+            [("dynamodb:*", f"{table}/actions/0")],
+            [("*", f"{table}/resources/0")],
+            (),
+        ),
+    ]
+    content = line(MODULE_MAIN, "content {")
+    assert document.origin.lines(table) == (content, line(MODULE_MAIN, "resources = lookup") + 1)
+    actions = line(MODULE_MAIN, "actions   = statement.value.actions")
+    assert document.origin.lines(f"{table}/actions/0") == (actions, actions)
+    resources = line(MODULE_MAIN, "resources = lookup")
+    assert document.origin.lines(f"{table}/resources/0") == (resources, resources)
+
+
+def test_dynamic_statements_over_a_map_are_keyed_and_ordered_by_key() -> None:
+    app, _ = load("dynamic")
+    [grant] = role_of(function(app, "module.reports.aws_lambda_function.this")).grants
+    read = f"{MODULE_DOC}/dynamic/statement/0/content/read"
+    assert statements_of(grant.document)[1:] == [
+        (
+            "ReadReports",
+            "Allow",
+            read,
+            [("s3:GetObject", f"{read}/actions/0")],
+            [("arn:aws:s3:::orders-reports/*", f"{read}/resources/0")],
+            (),
+        )
+    ]
+    # `sid = statement.key`, the map's keys in order (as Terraform iterates a map).
+    role = role_of(function(app, "aws_lambda_function.archiver"))
+    buckets = role.grants[0]
+    assert (buckets.name, buckets.pointer) == (
+        "buckets",
+        "/resource/aws_iam_role/archiver/inline_policy/0/policy",
+    )
+    base = "/data/aws_iam_policy_document/buckets/dynamic/statement/0/content"
+    assert statements_of(buckets.document) == [
+        (
+            "Archive",
+            "Allow",
+            f"{base}/Archive",
+            [
+                ("s3:GetObject", f"{base}/Archive/actions/0"),
+                ("s3:DeleteObject", f"{base}/Archive/actions/1"),
+            ],
+            [("arn:aws:s3:::orders-archive/*", f"{base}/Archive/resources/0")],
+            (),
+        ),
+        (
+            "Uploads",
+            "Allow",
+            f"{base}/Uploads",
+            [("s3:PutObject", f"{base}/Uploads/actions/0")],
+            [("arn:aws:s3:::orders-uploads/*", f"{base}/Uploads/resources/0")],
+            (),
+        ),
+    ]
+    assert buckets.document is not None
+    content = line(ARCHIVER, "content {", 'data "aws_iam_policy_document" "buckets"')
+    lines = buckets.document.origin.lines
+    assert lines(f"{base}/Archive") == lines(f"{base}/Uploads") == (content, content + 4)
+    assert lines(f"{base}/Uploads/resources/0") == (content + 3, content + 3)
+
+
+def test_dynamic_custom_iterator_and_nested_dynamic_condition() -> None:
+    app, _ = load("dynamic")
+    role = role_of(function(app, "aws_lambda_function.archiver"))
+    queues = role.grants[2]
+    assert (queues.source, queues.name, queues.pointer) == (
+        GrantSource.CUSTOMER_MANAGED,
+        "aws_iam_policy.queues",
+        "/resource/aws_iam_role_policy_attachment/queues/policy_arn",
+    )
+    base = "/data/aws_iam_policy_document/queues/dynamic/statement/0/content/0"
+    assert queues.document is not None and queues.document.grammar_errors == ()
+    assert statements_of(queues.document) == [
+        (
+            None,
+            "Allow",
+            base,
+            [("sqs:SendMessage", f"{base}/actions/0")],
+            [("arn:aws:sqs:eu-west-1:123456789012:orders", f"{base}/resources/0")],
+            (
+                ("ArnEquals", "aws:SourceArn", ("arn:aws:sns:eu-west-1:123456789012:orders",)),
+                ("StringEquals", "aws:SourceAccount", ("123456789012",)),
+            ),
+        )
+    ]
+    lines = queues.document.origin.lines
+    content = line(ARCHIVER, "content {", "iterator = queue")
+    assert lines(base) == (content, line(ARCHIVER, "}", "values   = condition") + 2)
+    # A condition generated inside a generated statement: the inner `content` block.
+    condition = f"{base}/dynamic/condition/0/content/1"
+    inner = line(ARCHIVER, "content {", "for_each = queue.value.conditions")
+    assert lines(condition) == (inner, inner + 4)
+    assert lines(f"{condition}/values") == (inner + 3, inner + 3)
+
+
+def test_dynamic_for_each_not_known_marks_the_permissions_unknown() -> None:
+    app, errors = load("dynamic")
+    assert errors == []
+    # The module's argument is a root variable without a default.
+    nightly = role_of(function(app, "module.nightly.aws_lambda_function.this"))
+    logs, unread = nightly.grants
+    assert logs.document is not None and [s.sid for s in logs.document.statements] == ["Logs"]
+    assert logs.document.grammar_errors == ()
+    dynamic = f"{MODULE_DOC}/dynamic/statement/0"
+    assert (unread.source, unread.name, unread.pointer, unread.document) == (
+        GrantSource.INLINE,
+        'module.nightly.data.aws_iam_policy_document.this dynamic "statement" '
+        "(for_each = var.policy_statements = var.nightly_statements: variable has no default)",
+        dynamic,
+        None,
+    )
+    assert unread.origin is not None
+    assert (unread.origin.path, unread.origin.resource, unread.origin.pointer) == (
+        PurePosixPath("tf/dynamic/modules/function/main.tf"),
+        "module.nightly.aws_iam_role.this",
+        dynamic,
+    )
+    start = line(MODULE_MAIN, 'dynamic "statement"')
+    assert unread.origin.lines(dynamic) == (start, start + 8)
+    # A role's own `dynamic "inline_policy"` over an unknown map.
+    archiver = role_of(function(app, "aws_lambda_function.archiver"))
+    assert [(g.name, g.pointer, g.document is None) for g in archiver.grants] == [
+        ("buckets", "/resource/aws_iam_role/archiver/inline_policy/0/policy", False),
+        (
+            'aws_iam_role.archiver dynamic "inline_policy" '
+            "(for_each = var.inline_policies: variable has no default)",
+            "/resource/aws_iam_role/archiver/dynamic/inline_policy/0",
+            True,
+        ),
+        (
+            "aws_iam_policy.queues",
+            "/resource/aws_iam_role_policy_attachment/queues/policy_arn",
+            False,
+        ),
+    ]
+
+
+def test_dynamic_environment_block() -> None:
+    app, _ = load("dynamic")
+    fn = function(app, "aws_lambda_function.archiver")
+    variables = "/resource/aws_lambda_function/archiver/dynamic/environment/0/content/0/variables"
+    assert [(e.name, e.value, e.pointer) for e in fn.environment] == [
+        ("ARCHIVE_BUCKET", "orders-archive", f"{variables}/ARCHIVE_BUCKET")
+    ]
+    written = line(ARCHIVER, "variables = environment.value")
+    assert fn.origin.lines(f"{variables}/ARCHIVE_BUCKET") == (written, written)
+
+
+def test_dynamic_blocks_scan_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES.parents[2])
+    report = scan(["tests/fixtures/terraform/dynamic"], Config(fail_on_missing_db=False))
+    assert report.errors == ()
+    folder = PurePosixPath("tests/fixtures/terraform/dynamic")
+    module = folder / "modules" / "function" / "main.tf"
+    actions = line(MODULE_MAIN, "actions   = statement.value.actions")
+    orders = "module.orders.aws_lambda_function.this"
+    assert {
+        (f.rule.id, f.resource, f.location.path, f.location.start_line) for f in report.findings
+    } == {
+        # `dynamodb:*` on `*`, from the module variable's default.
+        ("LS-IAM-002", orders, module, actions),
+        ("LS-IAM-005", orders, module, actions),
+        ("LS-IAM-007", orders, module, actions),
+        (
+            "LS-IAM-013",
+            "module.nightly.aws_lambda_function.this",
+            module,
+            line(MODULE_MAIN, 'dynamic "statement"'),
+        ),
+        (
+            "LS-IAM-013",
+            "aws_lambda_function.archiver",
+            folder / "archiver.tf",
+            line(ARCHIVER, 'dynamic "inline_policy"'),
+        ),
+    }
+    [unknown] = [
+        f for f in report.findings if f.resource == "module.nightly.aws_lambda_function.this"
+    ]
+    assert unknown.message == (
+        '`module.nightly.data.aws_iam_policy_document.this dynamic "statement" '
+        "(for_each = var.policy_statements = var.nightly_statements: variable has no "
+        "default)` is attached to module.nightly.aws_lambda_function.this, but its "
+        "permissions are unknown here and were not checked"
+    )
+
+
+def test_dynamic_blocks_in_hcl_and_json_give_the_same_model() -> None:
+    twins = FIXTURES / "dynamic_twins"
+    hcl, hcl_errors = load_folder(twins / "hcl", "twins")
+    tf_json, json_errors = load_folder(twins / "json", "twins")
+    assert hcl_errors == json_errors == []
+    assert _one_file_name(tf_json) == _one_file_name(hcl)
+    [fn] = tf_json.functions
+    assert [(e.name, e.value) for e in fn.environment] == [("TABLE", "orders")]
+    inline, extra, policies = role_of(fn).grants
+    doc = "/data/aws_iam_policy_document/fn"
+    rule = f"{doc}/dynamic/statement/0/content/0"
+    assert statements_of(inline.document) == [
+        (
+            "Logs",
+            "Allow",
+            f"{doc}/statement/0",
+            [("logs:PutLogEvents", f"{doc}/statement/0/actions/0")],
+            [("*", f"{doc}/statement/0/resources/0")],
+            (),
+        ),
+        (
+            None,
+            "Allow",
+            rule,
+            [("dynamodb:*", f"{rule}/actions/0")],
+            [("*", f"{rule}/resources/0")],
+            (("StringEquals", "aws:RequestedRegion", ("eu-west-1",)),),
+        ),
+    ]
+    assert [(g.name, g.pointer, g.document) for g in (extra, policies)] == [
+        (
+            'data.aws_iam_policy_document.fn dynamic "statement" (for_each = '
+            "toset(var.extra_actions) = var.extra_actions: variable has no default)",
+            f"{doc}/dynamic/statement/1",
+            None,
+        ),
+        (
+            'aws_iam_role.fn dynamic "inline_policy" '
+            "(for_each = var.policies: variable has no default)",
+            "/resource/aws_iam_role/fn/dynamic/inline_policy/0",
+            None,
+        ),
+    ]
+    # Lines come from the JSON text: the `content` object a statement was made from.
+    main = twins / "json" / "main.tf.json"
+    assert inline.document is not None
+    lines = inline.document.origin.lines
+    content = line(main, '"content": {', '"iterator": "rule"')
+    assert lines(rule) == (content, line(main, '"values": "${condition.value.values}"') + 4)
+    actions = line(main, '"actions": "${rule.value.actions}"')
+    assert lines(f"{rule}/actions/0") == (actions, actions)
+    condition = f"{rule}/dynamic/condition/0/content/0/values"
+    values = line(main, '"values": "${condition.value.values}"')
+    assert lines(condition) == (values, values)
+    assert extra.origin is not None
+    start = line(main, '"for_each": "${toset(var.extra_actions)}"') - 1
+    assert extra.origin.lines(extra.pointer) == (start, start + 6)
+
+
+DYNAMIC_EDGES = """
+variable "statements" {
+  type = map(object({ effect = optional(string), actions = list(string) }))
+  default = {
+    deny  = { effect = "Deny", actions = ["s3:DeleteBucket"] }
+    admin = { actions = ["*"] }
+  }
+}
+
+data "aws_iam_policy_document" "p" {
+  dynamic "statement" {
+    for_each = var.statements
+    content {
+      sid       = try(statement.value.sid, upper(statement.key), "x")
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = ["*"]
+
+      dynamic "statement" {
+        for_each = ["ignored"]
+        content {
+          actions = [statement.value]
+        }
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = toset(["s3:PutObject", "s3:GetObject", "s3:PutObject"])
+    content {
+      sid       = try(statement.value.sid, replace(statement.key, ":", ""))
+      actions   = [statement.value]
+      resources = ["arn:aws:s3:::b/${statement.key}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = [for s in var.statements : s]
+    content {
+      actions = ["iam:PassRole"]
+    }
+  }
+}
+
+resource "aws_iam_role" "r" {
+  inline_policy {
+    policy = data.aws_iam_policy_document.p.json
+  }
+}
+
+resource "aws_lambda_function" "fn" {
+  role = aws_iam_role.r.arn
+}
+"""
+
+
+def test_dynamic_sets_try_and_attributes_an_element_lacks(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(DYNAMIC_EDGES, encoding="utf-8")
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    [fn] = app.functions
+    inline, unread = role_of(fn).grants
+    # Two placeholder Sids are not known to be the same: no duplicate-Sid error.
+    assert inline.document is not None and inline.document.grammar_errors == ()
+    doc = "/data/aws_iam_policy_document/p/dynamic/statement"
+    put, get = f"{doc}/1/content/s3:PutObject", f"{doc}/1/content/s3:GetObject"
+    assert statements_of(inline.document) == [
+        # Map keys in order; an attribute the element lacks is null (an `optional`
+        # attribute of the variable's type): no `effect` is Allow. `try` skips it.
+        (
+            "ADMIN",
+            "Allow",
+            f"{doc}/0/content/admin",
+            [("*", f"{doc}/0/content/admin/actions/0")],
+            [("*", f"{doc}/0/content/admin/resources/0")],
+            (),
+        ),
+        (
+            "DENY",
+            "Deny",
+            f"{doc}/0/content/deny",
+            [("s3:DeleteBucket", f"{doc}/0/content/deny/actions/0")],
+            [("*", f"{doc}/0/content/deny/resources/0")],
+            (),
+        ),
+        # A set: each element once, in order, its key the element itself. Unknown Sids
+        # are placeholders, colons dropped as in every placeholder.
+        (
+            '${replace(statement.key, " ", "")}',
+            "Allow",
+            get,
+            [("s3:GetObject", f"{get}/actions/0")],
+            [("arn:aws:s3:::b/s3:GetObject", f"{get}/resources/0")],
+            (),
+        ),
+        (
+            '${replace(statement.key, " ", "")}',
+            "Allow",
+            put,
+            [("s3:PutObject", f"{put}/actions/0")],
+            [("arn:aws:s3:::b/s3:PutObject", f"{put}/resources/0")],
+            (),
+        ),
+    ]
+    assert (unread.name, unread.pointer, unread.document) == (
+        'data.aws_iam_policy_document.p dynamic "statement" '
+        "(for_each = [for s in var.statements : s]: expression is not evaluated)",
+        f"{doc}/2",
+        None,
+    )
+
+
+def test_dynamic_expansion_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terraform, "MAX_DYNAMIC_BLOCKS", 5)
+    (tmp_path / "main.tf").write_text(
+        'variable "actions" {\n  default = ["a:A", "b:B", "c:C"]\n}\n\n'
+        'data "aws_iam_policy_document" "p" {\n'
+        '  dynamic "statement" {\n    for_each = var.actions\n'
+        "    content {\n      actions = [statement.value]\n\n"
+        '      dynamic "condition" {\n        for_each = var.actions\n'
+        '        content {\n          test = "StringEquals"\n'
+        "          variable = condition.value\n          values = []\n        }\n"
+        "      }\n    }\n  }\n}\n\n"
+        'resource "aws_iam_role" "r" {\n  inline_policy {\n'
+        "    policy = data.aws_iam_policy_document.p.json\n  }\n}\n\n"
+        'resource "aws_lambda_function" "fn" {\n  role = aws_iam_role.r.arn\n}\n',
+        encoding="utf-8",
+    )
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    [fn] = app.functions
+    inline, *unread = role_of(fn).grants
+    assert inline.document is not None
+    # 3 statements, then the first one's 2 conditions of 3: 5 blocks.
+    assert [len(s.conditions) for s in inline.document.statements] == [2, 0, 0]
+    assert [(g.name, g.pointer) for g in unread] == [
+        (
+            'data.aws_iam_policy_document.p dynamic "condition" (for_each = var.actions: '
+            "more blocks than the 5 lambdashield generates)",
+            f"/data/aws_iam_policy_document/p/dynamic/statement/0/content/{i}/dynamic/condition/0",
+        )
+        for i in range(3)
+    ]
+
+
+def test_dynamic_unknown_in_a_merged_document_reaches_the_role(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "extra" {}\n\n'
+        'data "aws_iam_policy_document" "base" {\n'
+        '  dynamic "statement" {\n    for_each = var.extra\n'
+        "    content {\n      actions = statement.value\n    }\n  }\n}\n\n"
+        'data "aws_iam_policy_document" "fn" {\n'
+        "  source_policy_documents = [data.aws_iam_policy_document.base.json]\n\n"
+        '  statement {\n    actions   = ["s3:GetObject"]\n    resources = ["*"]\n  }\n}\n\n'
+        'resource "aws_iam_role" "r" {}\n\n'
+        'resource "aws_iam_policy" "p" {\n  policy = data.aws_iam_policy_document.fn.json\n}\n\n'
+        'resource "aws_iam_role_policy_attachment" "a" {\n'
+        "  role       = aws_iam_role.r.name\n  policy_arn = aws_iam_policy.p.arn\n}\n\n"
+        'resource "aws_lambda_function" "fn" {\n  role = aws_iam_role.r.arn\n}\n',
+        encoding="utf-8",
+    )
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    [fn] = app.functions
+    known, unknown = role_of(fn).grants
+    assert known.document is not None
+    assert [a.value for s in known.document.statements for a in s.actions] == ["s3:GetObject"]
+    assert (unknown.source, unknown.name, unknown.pointer, unknown.document) == (
+        GrantSource.CUSTOMER_MANAGED,
+        'data.aws_iam_policy_document.base dynamic "statement" '
+        "(for_each = var.extra: variable has no default)",
+        "/data/aws_iam_policy_document/base/dynamic/statement/0",
+        None,
+    )
+    assert unknown.origin is not None
+    assert unknown.origin.lines(unknown.pointer) == (4, 9)

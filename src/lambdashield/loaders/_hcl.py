@@ -9,12 +9,17 @@ Pointers follow Terraform's JSON syntax: `/resource/aws_lambda_function/orders/r
 `/variable/region/default`, `/locals/prefix`. A nested block is `/<type>` when it is
 single (`/environment/variables/DB_PASSWORD`) and `/<type>/<n>` when its type can repeat
 (`/statement/0/actions/1`), so a pointer does not change when a sibling is added.
+
+A block the loader generates from a `dynamic` block has no text of its own: it is written
+`<content pointer>/<key>` (`/dynamic/statement/0/content/admin`), and `HclFile.alias`
+makes every pointer below it take its lines from the `content` block it was made from.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -33,6 +38,7 @@ __all__ = [
     "Template",
     "parse_hcl",
     "parse_templates",
+    "rebuilt",
 ]
 
 MAX_DEPTH = 128
@@ -94,6 +100,21 @@ class Opaque:
     text: str
 
 
+def rebuilt(node: Any, change: Callable[[Any], Any]) -> Any:
+    """An expression with `change` applied to each of its nodes, parts first: the parts of
+    a template, the arguments of a call, the items of a list and the values of a map are
+    rebuilt before `change` sees the node that holds them."""
+    if isinstance(node, Template):
+        node = dataclasses.replace(node, parts=tuple(rebuilt(p, change) for p in node.parts))
+    elif isinstance(node, Call):
+        node = dataclasses.replace(node, args=tuple(rebuilt(a, change) for a in node.args))
+    elif isinstance(node, list):
+        node = [rebuilt(item, change) for item in node]
+    elif isinstance(node, dict):
+        node = {key: rebuilt(value, change) for key, value in node.items()}
+    return change(node)
+
+
 @dataclass(slots=True)
 class Block:
     type: str
@@ -117,13 +138,25 @@ class HclFile:
     """Pointer -> (first line, last line), 1-based."""
     embedded: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Pointer of a heredoc without interpolations -> (its text, line before its first)."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Pointer of a generated block -> pointer of the block whose text it was made from."""
     _json_lines: dict[str, JsonLines] = field(default_factory=dict)
+
+    def alias(self, pointer: str, target: str) -> None:
+        """Lines of `pointer` and of everything below it are `target`'s (and below)."""
+        self.aliases[pointer] = target
 
     def lines(self, pointer: str) -> tuple[int | None, int | None]:
         """The lines of a pointer, or of its nearest ancestor that has them. Inside a JSON
         heredoc the JSON's own structure gives the lines."""
         at = pointer
         while True:
+            # Before the spans: a generated block's key may spell a sibling's pointer
+            # (`content/actions` for the key `actions`).
+            target = self.aliases.get(at) if self.aliases else None
+            if target is not None:
+                pointer = at = target + pointer[len(at) :]
+                continue
             if at in self.embedded and at != pointer:
                 text, offset = self.embedded[at]
                 reader = self._json_lines.get(at)

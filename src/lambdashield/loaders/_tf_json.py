@@ -25,7 +25,10 @@ guess can drop a nested block or an attribute.
 Pointers are those of the `*.tf` reader (a repeatable block is indexed whether written as
 one object or an array of one), so a finding's fingerprint does not depend on which
 syntax holds it; each block keeps its JSON pointer, and lines are found in the JSON text
-on demand (`JsonLines`), only for the pointers a finding needs.
+on demand (`JsonLines`), only for the pointers a finding needs. `"dynamic": {"statement":
+{"for_each": ..., "content": {...}}}` is a `dynamic` block labelled `statement` holding a
+`content` block, as in HCL, so the loader expands both syntaxes the same way; the blocks
+it generates take their lines from that `content` object (`HclFile.alias`).
 
 Terraform refuses what is not its JSON syntax; here a file that is not a JSON object (a
 plan saved as `*.tf.json` included) is one located error, and an unknown block type, a
@@ -51,6 +54,7 @@ from lambdashield.loaders._hcl import (
     Opaque,
     Template,
     parse_templates,
+    rebuilt,
 )
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json
 
@@ -93,6 +97,10 @@ class TfJsonFile(HclFile):
             self._reader = JsonLines(self.text)
         at = pointer
         while True:
+            target = self.aliases.get(at) if self.aliases else None
+            if target is not None:
+                pointer = at = target + pointer[len(at) :]
+                continue
             base = self.json_pointers.get(at)
             if base is not None:
                 rest = pointer[len(at) :]
@@ -352,13 +360,4 @@ def _has_call(node: Any) -> bool:
 
 
 def _at_line(node: Any, line: int) -> Any:
-    if isinstance(node, Call):
-        args = tuple(_at_line(arg, line) for arg in node.args)
-        return dataclasses.replace(node, args=args, line=line)
-    if isinstance(node, Template):
-        return dataclasses.replace(node, parts=tuple(_at_line(p, line) for p in node.parts))
-    if isinstance(node, list):
-        return [_at_line(item, line) for item in node]
-    if isinstance(node, dict):
-        return {key: _at_line(item, line) for key, item in node.items()}
-    return node
+    return rebuilt(node, lambda n: dataclasses.replace(n, line=line) if isinstance(n, Call) else n)

@@ -15,8 +15,20 @@ syntax (`cdktf synth` writes `cdk.tf.json`) become the same blocks and expressio
 Nothing is executed: expressions are evaluated only as far as literals, `var.*` defaults
 (or a local module's arguments), `local.*`, `path.*`, module outputs and a few pure
 functions (`jsonencode`, `file` and `templatefile` inside the scanned root, `merge`,
-`concat`, `join`, `format`, ...) allow. What is left becomes `Unresolved(expression)`;
-inside policy JSON it is written `${expression}`, as Terraform does.
+`concat`, `join`, `format`, `lookup`, `try`, ...) allow. What is left becomes
+`Unresolved(expression)`; inside policy JSON it is written `${expression}`, as Terraform
+does.
+
+`dynamic "<type>"` blocks are expanded wherever nested blocks are read (a policy
+document's `statement`s and their `principals` and `condition`s, a role's
+`inline_policy`, a function's `environment`, ...): one block per element of `for_each`
+(a list, a set or a map), the iterator (`statement.value`, or the `iterator` argument's
+name) replaced by that element. Each generated block is at `<content block>/<key>` (the
+list index, map key or set element: `.../dynamic/statement/0/content/admin`), with the
+`content` block's lines. A `dynamic` block whose `for_each` is not known here generates
+nothing known: a policy that holds one gets an attached policy of unknown permissions,
+named after it (`data.aws_iam_policy_document.fn dynamic "statement" (for_each =
+var.extra: variable has no default)`), so the role reads as incomplete, never as clean.
 
 References between resources (`aws_iam_role.lambda.arn`) link the model: function ->
 role -> every policy attached to it; triggers, URLs, permissions and notifications ->
@@ -48,6 +60,7 @@ from lambdashield.loaders._hcl import (
     Ref,
     Template,
     parse_hcl,
+    rebuilt,
 )
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
 from lambdashield.loaders._suppressions import find_suppressions
@@ -84,6 +97,9 @@ __all__ = ["is_terraform_plan", "load_terraform", "load_terraform_plan", "root_m
 MAX_MODULE_DEPTH = 8
 MAX_MODULE_INSTANCES = 256
 MAX_EVAL_DEPTH = 64
+MAX_DYNAMIC_BLOCKS = 10_000
+"""Blocks generated from `dynamic` blocks in one root module: a `dynamic` block nested in
+another multiplies, and beyond this the rest are reported as not read."""
 
 _META_ARGUMENTS = frozenset(
     {"source", "version", "count", "for_each", "providers", "depends_on", "lifecycle"}
@@ -136,6 +152,30 @@ class _Encoded:
 
     value: Any
     text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Bound:
+    """A `dynamic` block's iterator reference (`statement.value.actions`), replaced in a
+    generated block by what it evaluates to for that block's element."""
+
+    value: Any
+    text: str
+    missing: bool = False
+    """The element has no such attribute or index. Terraform fails there, unless the
+    variable's type declares the attribute optional (then it is null): so it is null,
+    except as an argument of `try()`, which goes on to the next argument."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Unread:
+    """A `dynamic` block whose blocks are not known here (its `for_each` is not)."""
+
+    name: str
+    """`<address> dynamic "<type>" (for_each = <expression>: <why it is not known>)`."""
+    path: PurePosixPath
+    pointer: str
+    lines: LineLookup
 
 
 def _unknown_text(value: Any) -> str:
@@ -256,6 +296,10 @@ class _View(Protocol):
 
     def blocks(self, key: str) -> list[_View]: ...
 
+    def unread(self, key: str) -> list[_Unread]:
+        """The `dynamic` blocks of type `key` that `blocks(key)` could not generate."""
+        ...
+
     def refs(self, key: str) -> list[str]:
         """Addresses of the resources the attribute's expression refers to."""
         ...
@@ -329,6 +373,7 @@ class _HclView:
         self.pointer = block.pointer
         self.lines: LineLookup = file.lines
         self._cache: dict[str, Any] = {}
+        self._blocks: dict[str, tuple[list[_View], list[_Unread]]] = {}
 
     def get(self, key: str) -> Any:
         if key in self._cache:
@@ -351,11 +396,22 @@ class _HclView:
         return f"{self.block.pointer}/{escape_pointer(key)}"
 
     def blocks(self, key: str) -> list[_View]:
-        return [
-            _HclView(self.loader, self.module, self.address, self.type, b, self.file)
-            for b in self.block.blocks
-            if b.type == key
-        ]
+        return self._nested(key)[0]
+
+    def unread(self, key: str) -> list[_Unread]:
+        return self._nested(key)[1]
+
+    def _nested(self, key: str) -> tuple[list[_View], list[_Unread]]:
+        # Kept: a block generated from a `dynamic` block is made once, however often asked.
+        found = self._blocks.get(key)
+        if found is None:
+            blocks, unread = self.loader.nested(self, key)
+            views: list[_View] = [
+                _HclView(self.loader, self.module, self.address, self.type, b, self.file)
+                for b in blocks
+            ]
+            found = self._blocks[key] = (views, unread)
+        return found
 
     def refs(self, key: str) -> list[str]:
         found: list[str] = []
@@ -366,8 +422,8 @@ class _HclView:
         return found
 
 
-def _refs_in(node: Any) -> Iterator[Ref]:
-    if isinstance(node, Ref):
+def _refs_in(node: Any) -> Iterator[Ref | _Bound]:
+    if isinstance(node, (Ref, _Bound)):
         yield node
     elif isinstance(node, (Template, Call)):
         for part in node.parts if isinstance(node, Template) else node.args:
@@ -396,6 +452,8 @@ class _HclLoader:
         self._busy: set[tuple[str, str]] = set()
         self._cycles: set[tuple[str, str]] = set()
         """Local values already reported as part of a reference cycle."""
+        self.generated = 0
+        """Blocks generated from `dynamic` blocks so far (`MAX_DYNAMIC_BLOCKS`)."""
 
     # --- reading -----------------------------------------------------------------------
 
@@ -484,6 +542,73 @@ class _HclLoader:
                 address = module.key + local
                 self.views[address] = _HclView(self, module, address, kind, block, file)
 
+    # --- `dynamic` blocks --------------------------------------------------------------
+
+    def nested(self, view: _HclView, key: str) -> tuple[list[Block], list[_Unread]]:
+        """The nested blocks of type `key` of a view's block, in the order written, those
+        its `dynamic "<key>"` blocks generate included; and those dynamic blocks whose
+        blocks are not known."""
+        found: list[Block] = []
+        unread: list[_Unread] = []
+        for block in view.block.blocks:
+            if block.type == key:
+                found.append(block)
+            elif block.type == "dynamic" and block.labels[:1] == (key,):
+                self.expand(view, block, found, unread)
+        return found, unread
+
+    def expand(
+        self, view: _HclView, dynamic: Block, found: list[Block], unread: list[_Unread]
+    ) -> None:
+        kind = dynamic.labels[0]
+        content = dynamic.children("content")
+        if not content:
+            return  # Terraform refuses it; it generates nothing
+        raw = dynamic.attributes.get("for_each")
+        elements, why = self.iterations(raw, view.module)
+        if not why and self.generated + len(elements) > MAX_DYNAMIC_BLOCKS:
+            elements = elements[: max(MAX_DYNAMIC_BLOCKS - self.generated, 0)]
+            why = (
+                f"for_each = {_for_each_text(raw)}: more blocks than the "
+                f"{MAX_DYNAMIC_BLOCKS:,} lambdashield generates"
+            )
+        if why:
+            unread.append(
+                _Unread(
+                    f'{view.address} dynamic "{kind}" ({why})',
+                    view.path,
+                    dynamic.pointer,
+                    view.lines,
+                )
+            )
+        self.generated += len(elements)
+        name = _iterator_name(dynamic.attributes.get("iterator"), kind)
+        base = content[0]
+        for i, (key, element) in enumerate(elements):
+            segment = key if isinstance(key, (str, int, float)) else i
+            pointer = f"{base.pointer}/{escape_pointer(_as_string(segment) or str(i))}"
+            view.file.alias(pointer, base.pointer)
+            found.append(_generated(base, kind, pointer, _Iteration(name, key, element)))
+
+    def iterations(self, raw: Any, module: _Module) -> tuple[list[tuple[Any, Any]], str]:
+        """`(key, value)` of each element of a `for_each`, in Terraform's order; or none,
+        and why they are not known: `for_each = var.x = var.y: variable has no default`,
+        the unknown value's own expression after the one written when they differ."""
+        if raw is None:
+            return [], "it has no for_each"
+        value = self.value(raw, module, 0)
+        elements, problem = _elements(raw, value)
+        if not problem:
+            return elements, ""
+        written = _for_each_text(raw)
+        if isinstance(value, (Unresolved, _Attr)):
+            found = _for_each_text(
+                value.expression if isinstance(value, Unresolved) else value.text
+            )
+            if found != written:
+                written = f"{written} = {found}"
+        return [], f"for_each = {written}: {problem}"
+
     # --- evaluation --------------------------------------------------------------------
 
     def value(self, node: Any, module: _Module, depth: int) -> Any:
@@ -501,6 +626,8 @@ class _HclLoader:
             return self.template(node, module, depth + 1)
         if isinstance(node, Call):
             return self.call(node, module, depth + 1)
+        if isinstance(node, _Bound):
+            return node.value
         if isinstance(node, Opaque):
             return Unresolved(node.text, "expression is not evaluated")
         return Unresolved(_node_text(node), "expression is not evaluated")
@@ -628,6 +755,8 @@ class _HclLoader:
         return Unresolved(text, "interpolation not resolved") if unknown else text
 
     def call(self, node: Call, module: _Module, depth: int) -> Any:
+        if node.name == "try":
+            return self.attempt(node, module, depth)
         args = [self.value(a, module, depth) for a in node.args]
         if node.expand and args and isinstance(args[-1], list):
             args = [*args[:-1], *args[-1]]
@@ -661,9 +790,25 @@ class _HclLoader:
                 return args[0].join(items)
         if name == "coalesce":
             return next((a for a in args if a not in (None, "")), unknown)
+        if name == "lookup" and len(args) in (2, 3) and isinstance(args[0], dict):
+            if isinstance(args[1], str) and args[1] in args[0]:
+                return args[0][args[1]]
+            return args[2] if len(args) == 3 else unknown
         if name == "format" and args and isinstance(args[0], str):
             return _format(args[0], args[1:]) or unknown
         return unknown
+
+    def attempt(self, node: Call, module: _Module, depth: int) -> Any:
+        """`try(a, b, ...)`: the first argument that evaluates without an error. Only a
+        missing attribute or element is known to be an error here; any other unknown
+        value might be a good one, so it is the result."""
+        for arg in node.args:
+            if isinstance(arg, _Bound) and arg.missing:
+                continue
+            value = self.value(arg, module, depth)
+            if not (isinstance(value, Unresolved) and value.reason == _NO_SUCH):
+                return value
+        return Unresolved(node.text, "try() has no argument without an error")
 
     def read_file(self, node: Call, module: _Module, args: list[Any]) -> Any:
         given = args[0]
@@ -736,6 +881,10 @@ _STRING_FUNCTIONS: dict[str, Callable[[str], str]] = {
 }
 
 
+_NO_SUCH = "not known"
+"""Reason of a traversal into a known value that has no such attribute or element."""
+
+
 def _traverse(value: Any, rest: Sequence[str | int], ref: Ref) -> Any:
     for step in rest:
         if _indexable(value, step):
@@ -743,7 +892,7 @@ def _traverse(value: Any, rest: Sequence[str | int], ref: Ref) -> Any:
         elif isinstance(value, _Attr):
             return value
         else:
-            return value if isinstance(value, Unresolved) else Unresolved(ref.text, "not known")
+            return value if isinstance(value, Unresolved) else Unresolved(ref.text, _NO_SUCH)
     return value
 
 
@@ -770,6 +919,117 @@ def _node_text(node: Any) -> str:
     return str(getattr(node, "text", node))
 
 
+# --- `dynamic` blocks: one block per element of `for_each` -------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Iteration:
+    name: str
+    """The iterator: the block type, or the `iterator` argument."""
+    key: Any
+    value: Any
+
+
+def _iterator_name(node: Any, default: str) -> str:
+    if isinstance(node, Ref) and len(node.parts) == 1 and isinstance(node.parts[0], str):
+        return node.parts[0]
+    if isinstance(node, str) and node:  # `"iterator": "rule"` in a `*.tf.json` file
+        return node
+    return default
+
+
+def _single(node: Any) -> Any:
+    """`"${x}"` of a `*.tf.json` file is `x`."""
+    if isinstance(node, Template) and len(node.parts) == 1:
+        return node.parts[0]
+    return node
+
+
+def _is_set(node: Any) -> bool:
+    found = _single(node)
+    return isinstance(found, Call) and found.name == "toset"
+
+
+def _for_each_text(node: Any) -> str:
+    text = " ".join(_node_text(_single(node)).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _elements(raw: Any, value: Any) -> tuple[list[tuple[Any, Any]], str]:
+    """`(key, value)` of each element of the collection `value` that the `for_each`
+    expression `raw` evaluates to, in Terraform's order; or why there are none known."""
+    if isinstance(value, dict):
+        return sorted(value.items()), ""  # a map's elements go in key order
+    if isinstance(value, list):
+        if not _is_set(raw):
+            return list(enumerate(value)), ""
+        # A set's key is its element; strings and numbers go in order, once each.
+        unique = list({json.dumps(_policy_ready(v), sort_keys=True): v for v in value}.values())
+        if all(isinstance(v, str) for v in unique) or all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in unique
+        ):
+            unique.sort()
+        return [(v, v) for v in unique], ""
+    if isinstance(value, Unresolved):
+        return [], value.reason or "not evaluated here"
+    if isinstance(value, _Attr):
+        return [], "resource attribute known only after apply"
+    if value is None:
+        return [], "for_each is null"
+    return [], "not a list, set or map"
+
+
+def _generated(content: Block, kind: str, pointer: str, iteration: _Iteration) -> Block:
+    """The block one element makes of a `content` block: a `kind` block at `pointer`,
+    its iterator references replaced by that element's values."""
+    block = _rebased(content, content.pointer, pointer, iteration)
+    block.type, block.labels = kind, ()
+    return block
+
+
+def _rebased(block: Block, old: str, new: str, iteration: _Iteration | None) -> Block:
+    """A copy of `block` whose pointer (and its blocks') starts with `new` for `old`: each
+    element's blocks are apart, so their findings are."""
+    copy = Block(block.type, block.labels, new + block.pointer[len(old) :], block.line)
+    if iteration is None:
+        copy.attributes = dict(block.attributes)
+    else:
+        copy.attributes = {k: _bind(v, iteration) for k, v in block.attributes.items()}
+    inner = iteration
+    if (
+        iteration is not None
+        and block.type == "dynamic"
+        and block.labels
+        and _iterator_name(block.attributes.get("iterator"), block.labels[0]) == iteration.name
+    ):
+        inner = None  # the same name inside is that block's own iterator
+    copy.blocks = [_rebased(b, old, new, inner) for b in block.blocks]
+    return copy
+
+
+def _bind(node: Any, iteration: _Iteration) -> Any:
+    return rebuilt(
+        node,
+        lambda n: (
+            _bound(n, iteration) if isinstance(n, Ref) and n.parts[0] == iteration.name else n
+        ),
+    )
+
+
+def _bound(ref: Ref, iteration: _Iteration) -> _Bound:
+    rest = ref.parts[1:]
+    if not rest or rest[0] not in ("key", "value"):
+        return _Bound(Unresolved(ref.text, "not a value"), ref.text)
+    value = iteration.key if rest[0] == "key" else iteration.value
+    for step in rest[1:]:
+        if isinstance(value, (Unresolved, _Attr)):
+            break
+        if not _indexable(value, step):
+            return _Bound(None, ref.text, missing=True)
+        value = value[step]
+    return _Bound(value, ref.text)
+
+
 # --- the linker: views -> model ---------------------------------------------------------
 
 
@@ -780,9 +1040,13 @@ class _Linker:
         self,
         views: dict[str, _View],
         data_policy: Callable[[str], PolicyDocument | None],
+        data_unread: Callable[[str], list[_Unread]] | None = None,
     ) -> None:
         self.views = views
         self.data_policy = data_policy
+        self.data_unread = data_unread
+        """The `dynamic` blocks of a `data "aws_iam_policy_document"` whose statements
+        are not known (a plan has none)."""
         self.by_type: dict[str, list[_View]] = defaultdict(list)
         for view in views.values():
             self.by_type[view.type].append(view)
@@ -878,6 +1142,19 @@ class _Linker:
             return _policy_document(data, origin)
         return None
 
+    def unread_grants(
+        self, holder: _View, key: str, source: GrantSource, role: _View
+    ) -> list[Grant]:
+        """A policy with unknown permissions for each `dynamic` block that the policy
+        document `holder.<key>` refers to could not generate: what is known of the
+        document is checked, and what is not is said (LS-IAM-013), never taken as empty."""
+        value = holder.get(key)
+        if self.data_unread is None or not isinstance(value, _Attr):
+            return []
+        if value.address.split(".")[-3:-1] != ["data", "aws_iam_policy_document"]:
+            return []
+        return [_unknown_grant(u, source, role) for u in self.data_unread(value.address)]
+
     # --- roles ---
 
     def grants_by_role(self) -> dict[str, list[Grant]]:
@@ -895,38 +1172,46 @@ class _Linker:
                         self.written_in(view, role.address, "role"),
                     )
                 )
+                found[role.address].extend(
+                    self.unread_grants(view, "policy", GrantSource.INLINE, role)
+                )
         for view in self.by_type["aws_iam_role_policy_attachment"]:
             role = self.target(view.get("role"), ("aws_iam_role",))
             if role is not None:
-                grant = self.attached(view, view.get("policy_arn"), view.at("policy_arn"), role)
-                found[role.address].append(grant)
+                grants = self.attached(view, view.get("policy_arn"), view.at("policy_arn"), role)
+                found[role.address].extend(grants)
         for view in self.by_type["aws_iam_policy_attachment"]:
             roles = view.get("roles")
             for item in roles if isinstance(roles, list) else []:
                 role = self.target(item, ("aws_iam_role",))
                 if role is not None:
-                    grant = self.attached(view, view.get("policy_arn"), view.at("policy_arn"), role)
-                    found[role.address].append(grant)
+                    arn = view.get("policy_arn")
+                    grants = self.attached(view, arn, view.at("policy_arn"), role)
+                    found[role.address].extend(grants)
         return found
 
-    def attached(self, view: _View, arn: Any, pointer: str, role: _View) -> Grant:
-        """The policy `arn` attached to `role`, the attachment written in `view` at `pointer`."""
+    def attached(self, view: _View, arn: Any, pointer: str, role: _View) -> list[Grant]:
+        """The policy `arn` attached to `role`, the attachment written in `view` at `pointer`
+        (and what of it is not known)."""
         where = self.written_in(view, role.address, "role")
         policy = self.target(arn, ("aws_iam_policy",))
         if policy is not None:
-            return Grant(
-                GrantSource.CUSTOMER_MANAGED,
-                policy.address,
-                pointer,
-                self.policy(policy, "policy", policy.address),
-                where,
-            )
+            return [
+                Grant(
+                    GrantSource.CUSTOMER_MANAGED,
+                    policy.address,
+                    pointer,
+                    self.policy(policy, "policy", policy.address),
+                    where,
+                ),
+                *self.unread_grants(policy, "policy", GrantSource.CUSTOMER_MANAGED, role),
+            ]
         text = _as_string(arn) or ""
         if _MANAGED_PREFIX.match(text):
             origin = Origin(view.path, view.address, "policy", pointer, view.lines)
             document = _managed_policy(text, origin)
-            return Grant(GrantSource.AWS_MANAGED, text, pointer, document, where)
-        return Grant(GrantSource.CUSTOMER_MANAGED, text, pointer, None, where)
+            return [Grant(GrantSource.AWS_MANAGED, text, pointer, document, where)]
+        return [Grant(GrantSource.CUSTOMER_MANAGED, text, pointer, None, where)]
 
     def role(self, view: _View, attached: dict[str, list[Grant]]) -> Role:
         cached = self.roles.get(view.address)
@@ -943,9 +1228,13 @@ class _Linker:
                     self.policy(block, "policy", view.address),
                 )
             )
+            grants.extend(self.unread_grants(block, "policy", GrantSource.INLINE, view))
+        grants.extend(
+            _unknown_grant(u, GrantSource.INLINE, view) for u in view.unread("inline_policy")
+        )
         arns = view.get("managed_policy_arns")
         for i, arn in enumerate(arns if isinstance(arns, list) else []):
-            grants.append(self.attached(view, arn, f"{view.at('managed_policy_arns')}/{i}", view))
+            grants.extend(self.attached(view, arn, f"{view.at('managed_policy_arns')}/{i}", view))
         grants.extend(attached.get(view.address, ()))
         role = Role(
             Origin(view.path, view.address, "role", view.pointer, view.lines), tuple(grants)
@@ -1391,6 +1680,13 @@ class _Linker:
         }
 
 
+def _unknown_grant(unread: _Unread, source: GrantSource, role: _View) -> Grant:
+    # The origin is set even in the role's file: the finding is located by it, and the
+    # role's own documents do not hold the dynamic block's pointer.
+    origin = Origin(unread.path, role.address, "role", unread.pointer, unread.lines)
+    return Grant(source, unread.name, unread.pointer, None, origin)
+
+
 def _acl_public(view: _View) -> tuple[bool, bool]:
     acl = view.get("acl")
     read = acl in ("public-read", "public-read-write", "authenticated-read")
@@ -1469,13 +1765,16 @@ def _policy_document(data: Any, origin: Origin) -> PolicyDocument:
 
 
 def _without_placeholder_errors(document: PolicyDocument) -> PolicyDocument:
-    """Grammar errors about `${...}` values are about what is unknown, not invalid IAM."""
+    """Grammar errors about `${...}` values are about what is unknown, not invalid IAM:
+    two `Sid`s not known here (`sid = try(x.sid, statement.key)`) are not known to be the
+    same."""
     unknown = {
         item.pointer
         for s in document.statements
         for item in (*s.actions, *s.not_actions, *s.resources, *s.not_resources)
         if "${" in item.value
     }
+    unknown.update(f"{s.pointer}/Sid" for s in document.statements if s.sid and "${" in s.sid)
     if not unknown or not document.grammar_errors:
         return document
     kept = tuple(e for e in document.grammar_errors if e.pointer not in unknown)
@@ -1492,70 +1791,39 @@ _STATEMENT_LISTS = (
 )
 
 
-def _document_statements(
-    view: _View, resolve: Callable[[str], list[tuple[dict[str, Any], dict[str, str]]]]
-) -> list[tuple[dict[str, Any], dict[str, str]]]:
-    """Each statement's JSON and a table from its JSON pointers (relative to the statement)
-    to absolute HCL pointers."""
+@dataclasses.dataclass(slots=True)
+class _Statements:
+    """The statements of a `data "aws_iam_policy_document"`, each as its JSON and a table
+    from its JSON pointers (relative to the statement) to absolute HCL pointers; and the
+    `dynamic` blocks in it whose blocks are not known."""
+
+    entries: list[tuple[dict[str, Any], dict[str, str]]] = dataclasses.field(default_factory=list)
+    unread: list[_Unread] = dataclasses.field(default_factory=list)
+
+
+def _document_statements(view: _View, resolve: Callable[[str], _Statements]) -> _Statements:
+    """The document's statements, with those of the documents it merges."""
     found: list[tuple[dict[str, Any], dict[str, str]]] = []
+    unread: list[_Unread] = []
     sources = view.get("source_policy_documents")
     for value in sources if isinstance(sources, list) else []:
         if isinstance(value, _Attr):
-            found.extend(resolve(value.address))
+            merged_in = resolve(value.address)
+            found.extend(merged_in.entries)
+            unread.extend(merged_in.unread)
     own: list[tuple[dict[str, Any], dict[str, str]]] = []
+    unread.extend(view.unread("statement"))
     for block in view.blocks("statement"):
-        statement: dict[str, Any] = {}
-        table = {"": block.pointer}
-        if block.has("sid"):
-            statement["Sid"] = _policy_ready(block.get("sid"))
-            table["/Sid"] = block.at("sid")
-        statement["Effect"] = _policy_ready(block.get("effect")) if block.has("effect") else "Allow"
-        if block.has("effect"):
-            table["/Effect"] = block.at("effect")
-        for hcl, key in _STATEMENT_LISTS:
-            if not block.has(hcl):
-                continue
-            value = _policy_ready(block.get(hcl))
-            statement[key] = value if isinstance(value, list) else [value]
-            table[f"/{key}"] = block.at(hcl)
-            for i in range(len(statement[key])):
-                table[f"/{key}/{i}"] = f"{block.at(hcl)}/{i}"
-        for hcl, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-            for principal in block.blocks(hcl):
-                kind = _as_string(principal.get("type")) or "?"
-                identifiers = _policy_ready(principal.get("identifiers"))
-                listed = identifiers if isinstance(identifiers, list) else [identifiers]
-                table.setdefault(f"/{key}", principal.pointer)
-                if kind == "*":
-                    statement[key] = "*"
-                    continue
-                holder = statement.setdefault(key, {})
-                if not isinstance(holder, dict):
-                    continue
-                members = holder.setdefault(kind, [])
-                table.setdefault(f"/{key}/{escape_pointer(kind)}", principal.pointer)
-                for i, member in enumerate(listed):
-                    table[f"/{key}/{escape_pointer(kind)}/{len(members)}"] = (
-                        f"{principal.at('identifiers')}/{i}"
-                    )
-                    members.append(member)
-        for condition in block.blocks("condition"):
-            test = _as_string(condition.get("test")) or "?"
-            variable = _as_string(condition.get("variable")) or "?"
-            values = _policy_ready(condition.get("values"))
-            conditions = statement.setdefault("Condition", {})
-            conditions.setdefault(test, {})[variable] = values
-            table.setdefault("/Condition", condition.pointer)
-            table.setdefault(f"/Condition/{escape_pointer(test)}", condition.pointer)
-            table[f"/Condition/{escape_pointer(test)}/{escape_pointer(variable)}"] = (
-                condition.pointer
-            )
-        own.append((statement, table))
+        own.append(_statement(block))
+        for hcl in ("principals", "not_principals", "condition"):
+            unread.extend(block.unread(hcl))
     overrides: list[tuple[dict[str, Any], dict[str, str]]] = []
     values = view.get("override_policy_documents")
     for value in values if isinstance(values, list) else []:
         if isinstance(value, _Attr):
-            overrides.extend(resolve(value.address))
+            merged_in = resolve(value.address)
+            overrides.extend(merged_in.entries)
+            unread.extend(merged_in.unread)
     merged = found + own
     for statement, table in overrides:
         sid = statement.get("Sid")
@@ -1564,7 +1832,60 @@ def _document_statements(
             merged.append((statement, table))
         else:
             merged[index] = (statement, table)
-    return merged
+    return _Statements(merged, unread)
+
+
+def _statement(block: _View) -> tuple[dict[str, Any], dict[str, str]]:
+    # An argument set to null is an argument not set (`effect = try(x.effect, null)`).
+    statement: dict[str, Any] = {}
+    table = {"": block.pointer}
+    sid = block.get("sid")
+    if sid is not None:
+        sid = _policy_ready(sid)
+        statement["Sid"] = _as_string(sid) if isinstance(sid, (int, float)) else sid
+        table["/Sid"] = block.at("sid")
+    effect = block.get("effect")
+    statement["Effect"] = _policy_ready(effect) if effect is not None else "Allow"
+    if effect is not None:
+        table["/Effect"] = block.at("effect")
+    for hcl, key in _STATEMENT_LISTS:
+        listed = block.get(hcl)
+        if listed is None:
+            continue
+        value = _policy_ready(listed)
+        statement[key] = value if isinstance(value, list) else [value]
+        table[f"/{key}"] = block.at(hcl)
+        for i in range(len(statement[key])):
+            table[f"/{key}/{i}"] = f"{block.at(hcl)}/{i}"
+    for hcl, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+        for principal in block.blocks(hcl):
+            kind = _as_string(principal.get("type")) or "?"
+            identifiers = _policy_ready(principal.get("identifiers"))
+            listed = identifiers if isinstance(identifiers, list) else [identifiers]
+            table.setdefault(f"/{key}", principal.pointer)
+            if kind == "*":
+                statement[key] = "*"
+                continue
+            holder = statement.setdefault(key, {})
+            if not isinstance(holder, dict):
+                continue
+            members = holder.setdefault(kind, [])
+            table.setdefault(f"/{key}/{escape_pointer(kind)}", principal.pointer)
+            for i, member in enumerate(listed):
+                table[f"/{key}/{escape_pointer(kind)}/{len(members)}"] = (
+                    f"{principal.at('identifiers')}/{i}"
+                )
+                members.append(member)
+    for condition in block.blocks("condition"):
+        test = _as_string(condition.get("test")) or "?"
+        variable = _as_string(condition.get("variable")) or "?"
+        values = _policy_ready(condition.get("values"))
+        conditions = statement.setdefault("Condition", {})
+        conditions.setdefault(test, {})[variable] = values
+        table.setdefault("/Condition", condition.pointer)
+        table.setdefault(f"/Condition/{escape_pointer(test)}", condition.pointer)
+        table[f"/Condition/{escape_pointer(test)}/{escape_pointer(variable)}"] = condition.pointer
+    return statement, table
 
 
 def _rewrite(document: PolicyDocument, tables: list[dict[str, str]]) -> PolicyDocument:
@@ -1650,16 +1971,23 @@ def load_terraform(
     loader.collect_views()
     views: dict[str, _View] = dict(loader.views)
     documents: dict[str, PolicyDocument | None] = {}
-    statements_cache: dict[str, list[tuple[dict[str, Any], dict[str, str]]]] = {}
+    statements_cache: dict[str, _Statements] = {}
 
-    def statements_of(address: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    def statements_of(address: str) -> _Statements:
         if address in statements_cache:
             return statements_cache[address]
-        statements_cache[address] = []  # a document that includes itself adds nothing
+        # A document that includes itself adds nothing.
+        statements_cache[address] = _Statements()
         view = views.get(address)
         if view is not None and view.type == "aws_iam_policy_document":
             statements_cache[address] = _document_statements(view, statements_of)
         return statements_cache[address]
+
+    def data_unread(address: str) -> list[_Unread]:
+        view = views.get(address)
+        if view is None or view.type != "aws_iam_policy_document":
+            return []
+        return statements_of(address).unread
 
     def data_policy(address: str) -> PolicyDocument | None:
         if address in documents:
@@ -1667,7 +1995,7 @@ def load_terraform(
         view = views.get(address)
         document = None
         if view is not None and view.type == "aws_iam_policy_document":
-            merged = statements_of(address)
+            merged = statements_of(address).entries
             version = view.get("version")
             data = {
                 "Version": version if isinstance(version, str) else "2012-10-17",
@@ -1680,7 +2008,7 @@ def load_terraform(
         documents[address] = document
         return document
 
-    linker = _Linker(views, data_policy)
+    linker = _Linker(views, data_policy, data_unread)
 
     def local_code(view: _View) -> tuple[str, _View, str] | None:
         """The local folder or zip a function or layer is built from (relative to the root
@@ -1868,6 +2196,9 @@ class _PlanView:
                 )
             )
         return found
+
+    def unread(self, key: str) -> list[_Unread]:
+        return []  # a plan's values hold the blocks `dynamic` blocks generated
 
     def refs(self, key: str) -> list[str]:
         return [address for address, _, _ in self._references(key)]
