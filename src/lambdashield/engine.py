@@ -381,14 +381,13 @@ def _load_json(found: Candidate, given: str, config: Config, loaded: _Loaded) ->
         kind = "object without Statement" if isinstance(data, dict) else type(data).__name__
         raise LoaderError(found.display, f"not an IAM policy document (JSON {kind})", 1)
     from lambdashield.loaders.cloudformation import is_template, resources_to_model
-    from lambdashield.loaders.terraform import is_terraform_plan, load_terraform_plan
+    from lambdashield.loaders.terraform import is_terraform_plan, read_terraform_plan
 
     if is_terraform_plan(data):
-        _add(
-            loaded,
-            load_terraform_plan(found.path, found.display, max_bytes=config.max_file_bytes),
-            [],
+        application, problems = read_terraform_plan(
+            found.path, found.display, max_bytes=config.max_file_bytes, root=_root(given)
         )
+        _add(loaded, application, problems)
     elif is_template(data):
         application, problems = resources_to_model(
             data, found.display, JsonLines(text), base_dir=found.path.parent, root=_root(given)

@@ -119,8 +119,8 @@ def test_symlink_loop_and_escape_are_skipped(tmp_path: Path) -> None:
     assert report.errors == ()
     assert {(s.path.name, s.reason) for s in report.not_analysed} == {
         ("loop", "symbolic link loop; not followed"),
-        ("out", "link points outside the scanned root; not followed"),
-        ("out-file.json", "link points outside the scanned root; not followed"),
+        ("out", "link points outside the scanned folder; not followed"),
+        ("out-file.json", "link points outside the scanned folder; not followed"),
     }
     assert [f.location.path.name for f in report.findings] == ["admin.json"]
 

@@ -221,8 +221,8 @@ def test_code_outside_the_root_is_never_read(tmp_path: Path) -> None:
     )
     assert loaded.sources == ()
     assert sorted(s.reason for s in loaded.skipped) == [
-        "`Linked`: handler file leads outside the scanned root",
-        "`Up`: code `../outside` is outside the scanned root; handler not read",
+        "`Linked`: handler file leads outside the scanned folder",
+        "`Up`: code `../outside` is outside the scanned folder; handler not read",
     ]
 
 

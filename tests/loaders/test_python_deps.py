@@ -98,7 +98,7 @@ REJECTED = [
     ("requests==2.0 --index-url https://x", "cannot follow a requirement"),
     ("-r", "option `-r` needs a value"),
     ("--hash=sha256:abc", "must follow a requirement"),
-    ("-r ../outside.txt", "outside the scanned root"),
+    ("-r ../outside.txt", "outside the scanned folder"),
     ("-r https://example.com/r.txt", "remote include"),
     ("-r missing.txt", "does not exist"),
     ("-r requirements.txt", "is a cycle"),

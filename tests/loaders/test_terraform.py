@@ -23,9 +23,10 @@ from lambdashield.loaders import terraform
 from lambdashield.loaders._hcl import Call, HclSyntaxError, Opaque, Ref, Template, parse_hcl
 from lambdashield.loaders._tf_json import parse_tf_json
 from lambdashield.loaders.discover import Candidate, Kind, discover
+from lambdashield.loaders.link import function_code
 from lambdashield.loaders.terraform import (
     load_terraform,
-    load_terraform_plan,
+    read_terraform_plan,
     root_module_folders,
 )
 from lambdashield.model import (
@@ -855,7 +856,7 @@ resource "aws_lambda_event_source_mapping" "q" {
 
 def test_plan_leaves_origins_unset() -> None:
     path = FIXTURES / "plan" / "orders.tfplan.json"
-    app = load_terraform_plan(path, PurePosixPath("plan.json"), max_bytes=BIG)
+    app, _ = read_terraform_plan(path, PurePosixPath("plan.json"), max_bytes=BIG)
     [fn] = app.functions
     assert fn.triggers and all(t.origin is None for t in fn.triggers)
     assert role_of(fn).grants and all(g.origin is None for g in role_of(fn).grants)
@@ -932,12 +933,12 @@ def test_local_modules_inside_the_root() -> None:
     assert errors == [
         ScanError(
             PurePosixPath("tf/modules/app/main.tf"),
-            "module source '../../../outside-the-root' is outside the scanned root",
+            "module source '../../../outside-the-root' is outside the scanned folder",
             line(main, 'source = "../../../outside-the-root"'),
         ),
         ScanError(
             PurePosixPath("tf/modules/app/main.tf"),
-            "file('/etc/lambdashield-never-read.json') reads a file outside the scanned root, "
+            "file('/etc/lambdashield-never-read.json') reads a file outside the scanned folder, "
             "which is never read; scan a folder that holds both",
             line(main, 'policy = file("/etc/lambdashield-never-read.json")'),
         ),
@@ -1001,7 +1002,7 @@ resource "aws_lambda_function" "fn" {
         ),
         ScanError(
             PurePosixPath("t/main.tf"),
-            "file('../../secret.txt') reads a file outside the scanned root, which is never "
+            "file('../../secret.txt') reads a file outside the scanned folder, which is never "
             "read; scan a folder that holds both",
             15,
         ),
@@ -1013,7 +1014,7 @@ resource "aws_lambda_function" "fn" {
         "PICKED": Unresolved('var.enabled ? "x" : "y"', "expression is not evaluated"),
         "TOKEN": Unresolved("each.value", "`each` values are not known here"),
         "FILE": Unresolved(
-            'file("../../secret.txt")', "file outside the scanned root is never read"
+            'file("../../secret.txt")', "file outside the scanned folder is never read"
         ),
         "JSON": '{"a":1,"b":[true,null]}',
         "MIXED": Unresolved(
@@ -1055,7 +1056,7 @@ def test_root_module_folders_skip_local_modules() -> None:
 
 def test_plan_json() -> None:
     path = FIXTURES / "plan" / "orders.tfplan.json"
-    app = load_terraform_plan(path, PurePosixPath("plan.json"), max_bytes=BIG)
+    app, _ = read_terraform_plan(path, PurePosixPath("plan.json"), max_bytes=BIG)
     assert app.origin.resource_type == "terraform-plan"
     [fn] = app.functions
     base = "/planned_values/root_module/resources/3"
@@ -1106,7 +1107,7 @@ def test_not_a_plan(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text('{"Statement": []}', encoding="utf-8")
     with pytest.raises(LoaderError, match="not a Terraform plan"):
-        load_terraform_plan(path, PurePosixPath("x.json"), max_bytes=BIG)
+        read_terraform_plan(path, PurePosixPath("x.json"), max_bytes=BIG)
 
 
 # --- the HCL reader ----------------------------------------------------------------------
@@ -1612,12 +1613,9 @@ def test_account_public_access_block_covers_every_bucket(tmp_path: Path) -> None
 # --- layers ------------------------------------------------------------------------------
 
 
-def test_layers_and_the_references_functions_make_to_them() -> None:
-    app, errors = load("layers")
-    assert errors == []
-    main = FIXTURES / "layers" / "main.tf"
-    jobs = FIXTURES / "layers" / "modules" / "jobs" / "main.tf"
-    assert [
+def layer_rows(app: Application) -> list[tuple[str, str | None, PurePosixPath, str, int]]:
+    """Each layer's address, local content, file, pointer and first line."""
+    return [
         (
             layer.origin.resource,
             layer.content_uri,
@@ -1626,7 +1624,15 @@ def test_layers_and_the_references_functions_make_to_them() -> None:
             layer.origin.lines(layer.origin.pointer)[0],
         )
         for layer in app.layers
-    ] == [
+    ]
+
+
+def test_layers_and_the_references_functions_make_to_them() -> None:
+    app, errors = load("layers")
+    assert errors == []
+    main = FIXTURES / "layers" / "main.tf"
+    jobs = FIXTURES / "layers" / "modules" / "jobs" / "main.tf"
+    assert layer_rows(app) == [
         (
             "aws_lambda_layer_version.deps",
             "layers/deps",  # the `archive_file`'s `source_dir`
@@ -1740,13 +1746,13 @@ def test_a_layer_outside_the_scanned_root_is_never_read(tmp_path: Path) -> None:
         ScanError(
             PurePosixPath("infra/main.tf"),
             "layer `aws_lambda_layer_version.zipped`: `filename` ../shared/deps.zip is outside "
-            "the scanned root, which is never read; scan a folder that holds both",
+            "the scanned folder, which is never read; scan a folder that holds both",
             3,
         ),
         ScanError(
             PurePosixPath("infra/main.tf"),
             "layer `aws_lambda_layer_version.archived`: `source_dir` ../shared/deps is outside "
-            "the scanned root, which is never read; scan a folder that holds both",
+            "the scanned folder, which is never read; scan a folder that holds both",
             11,
         ),
     ]
@@ -1755,6 +1761,300 @@ def test_a_layer_outside_the_scanned_root_is_never_read(tmp_path: Path) -> None:
         ("main.tf", e.line, e.message) for e in errors
     ]
     assert report.dependency_sets == ()
+
+
+PLAN_LAYERS = FIXTURES / "plan_layers"
+PLAN_FILE = PLAN_LAYERS / "tfplan.json"
+POWERTOOLS = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:78"
+
+
+def test_plan_layers_are_linked_to_the_functions_that_use_them() -> None:
+    display = PurePosixPath("tf/plan_layers/tfplan.json")
+    app, errors = read_terraform_plan(PLAN_FILE, display, max_bytes=BIG, root=PLAN_LAYERS)
+    assert errors == []
+
+    def opening(address: str) -> int:
+        return line(PLAN_FILE, f'"address": "{address}"') - 1  # the object's `{`
+
+    assert layer_rows(app) == [
+        (
+            "aws_lambda_layer_version.deps",
+            "layers/deps",  # its `filename` is the output of an `archive_file` of this
+            display,
+            "/planned_values/root_module/resources/3",
+            opening("aws_lambda_layer_version.deps"),
+        ),
+        (
+            "aws_lambda_layer_version.fonts",
+            None,  # `s3_bucket` and `s3_key`: nothing local
+            display,
+            "/planned_values/root_module/resources/4",
+            opening("aws_lambda_layer_version.fonts"),
+        ),
+        (
+            "module.jobs.aws_lambda_layer_version.this",
+            "modules/jobs/layer",
+            display,
+            "/planned_values/root_module/child_modules/0/resources/1",
+            opening("module.jobs.aws_lambda_layer_version.this"),
+        ),
+    ]
+    assert {f.origin.resource: (f.layers, f.code_uri) for f in app.functions} == {
+        # `layers` is planned as `[null, <fonts ARN>, <Powertools ARN>]`: the new layer's
+        # ARN is not known until apply, the existing one's is.
+        "aws_lambda_function.render": (
+            (
+                "aws_lambda_layer_version.deps.arn",
+                "aws_lambda_layer_version.fonts.arn",
+                POWERTOOLS,
+            ),
+            "src/render",
+        ),
+        "module.jobs.aws_lambda_function.this": (
+            ("module.jobs.aws_lambda_layer_version.this.arn",),
+            None,  # from S3
+        ),
+    }
+    assert {f.origin.resource: function_code(app, f).layers for f in app.functions} == {
+        "aws_lambda_function.render": ("tf/plan_layers/layers/deps",),
+        "module.jobs.aws_lambda_function.this": ("tf/plan_layers/modules/jobs/layer",),
+    }
+    assert read_terraform_plan(PLAN_FILE, display, max_bytes=BIG) == (app, [])
+
+
+def test_plan_layer_dependencies_are_reported_on_their_functions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(FIXTURES.parents[2])
+    report = scan(
+        ["tests/fixtures/terraform/plan_layers"],
+        Config(select=("LS-DEP-003",), fail_on_missing_db=False),
+    )
+    assert report.errors == ()
+    base = PurePosixPath("tests/fixtures/terraform/plan_layers")
+    assert {
+        s.origin.path.relative_to(base).as_posix(): (
+            s.functions,
+            s.python_version,
+            [(d.name, d.version) for d in s.dependencies],
+        )
+        for s in report.dependency_sets
+    } == {
+        "layers/deps/requirements.txt": (
+            ("aws_lambda_function.render",),
+            "3.12",
+            [("requests", "2.19.0")],
+        ),
+        "modules/jobs/layer/requirements.txt": (
+            ("module.jobs.aws_lambda_function.this",),
+            "3.11",
+            [("PyYAML", "5.3.1")],
+        ),
+    }
+
+
+def _plan(resources: list[dict[str, object]], data: list[dict[str, object]]) -> str:
+    """A `terraform show -json` plan of `(address, type, values, expressions)` resources
+    and of data sources read while planning."""
+
+    def planned(items: list[dict[str, object]], mode: str) -> list[dict[str, object]]:
+        return [
+            {
+                "address": r["address"],
+                "mode": mode,
+                "type": r["type"],
+                "name": str(r["address"]).rsplit(".", 1)[1],
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "schema_version": 0,
+                "values": r["values"],
+                "sensitive_values": {},
+            }
+            for r in items
+        ]
+
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"resources": planned(resources, "managed")}},
+        "prior_state": {
+            "format_version": "1.0",
+            "terraform_version": "1.9.5",
+            "values": {"root_module": {"resources": planned(data, "data")}},
+        },
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": r["address"],
+                        "mode": "data" if str(r["address"]).startswith("data.") else "managed",
+                        "type": r["type"],
+                        "name": str(r["address"]).rsplit(".", 1)[1],
+                        "expressions": r["expressions"],
+                    }
+                    for r in [*resources, *data]
+                ]
+            }
+        },
+    }
+    return json.dumps(plan, indent=2) + "\n"
+
+
+def _references(*addresses: str) -> dict[str, list[str]]:
+    return {"references": [f for a in addresses for f in (f"{a}.arn", a)]}
+
+
+def test_a_plan_layer_outside_the_scanned_root_is_a_located_error(tmp_path: Path) -> None:
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    plan = infra / "tfplan.json"
+    plan.write_text(
+        _plan(
+            [
+                {
+                    "address": "aws_lambda_function.render",
+                    "type": "aws_lambda_function",
+                    "values": {"function_name": "render", "layers": [None, None, None]},
+                    "expressions": {
+                        "layers": _references(
+                            "aws_lambda_layer_version.zipped",
+                            "aws_lambda_layer_version.archived",
+                            "aws_lambda_layer_version.inside",
+                        )
+                    },
+                },
+                {
+                    "address": "aws_lambda_layer_version.archived",
+                    "type": "aws_lambda_layer_version",
+                    "values": {"layer_name": "archived", "filename": "./build/archived.zip"},
+                    "expressions": {
+                        "filename": {
+                            "references": [
+                                "data.archive_file.archived.output_path",
+                                "data.archive_file.archived",
+                            ]
+                        }
+                    },
+                },
+                {
+                    "address": "aws_lambda_layer_version.inside",
+                    "type": "aws_lambda_layer_version",
+                    "values": {"layer_name": "inside", "filename": "./build/../layers/x.zip"},
+                    "expressions": {"filename": {"references": ["path.module"]}},
+                },
+                {
+                    "address": "aws_lambda_layer_version.zipped",
+                    "type": "aws_lambda_layer_version",
+                    "values": {"layer_name": "zipped", "filename": "../shared/deps.zip"},
+                    "expressions": {"filename": {"constant_value": "../shared/deps.zip"}},
+                },
+            ],
+            [
+                {
+                    "address": "data.archive_file.archived",
+                    "type": "archive_file",
+                    "values": {
+                        "output_path": "./build/archived.zip",
+                        "source_dir": "./../shared/deps",
+                        "type": "zip",
+                    },
+                    "expressions": {"source_dir": {"references": ["path.module"]}},
+                }
+            ],
+        ),
+        encoding="utf-8",
+    )
+    display = PurePosixPath("infra/tfplan.json")
+    app, errors = read_terraform_plan(plan, display, max_bytes=BIG, root=infra)
+    assert [(layer.origin.resource, layer.content_uri) for layer in app.layers] == [
+        ("aws_lambda_layer_version.archived", None),
+        ("aws_lambda_layer_version.inside", "layers/x.zip"),
+        ("aws_lambda_layer_version.zipped", None),
+    ]
+    assert errors == [
+        ScanError(
+            display,
+            "layer `aws_lambda_layer_version.zipped`: `filename` ../shared/deps.zip is "
+            "outside the scanned folder, which is never read; scan a folder that holds both",
+            line(plan, '"filename": "../shared/deps.zip"'),
+        ),
+        ScanError(
+            display,
+            "layer `aws_lambda_layer_version.archived`: `source_dir` ../shared/deps is "
+            "outside the scanned folder, which is never read; scan a folder that holds both",
+            line(plan, '"source_dir": "./../shared/deps"'),
+        ),
+    ]
+    [fn] = app.functions
+    assert fn.layers == (
+        "aws_lambda_layer_version.zipped.arn",
+        "aws_lambda_layer_version.archived.arn",
+        "aws_lambda_layer_version.inside.arn",
+    )
+    # A scan of the plan's folder fails closed on them.
+    report = scan([infra], Config())
+    assert [(e.path.name, e.line) for e in report.errors] == [
+        ("tfplan.json", line(plan, '"filename": "../shared/deps.zip"')),
+        ("tfplan.json", line(plan, '"source_dir": "./../shared/deps"')),
+    ]
+    # The folder above the plan's is inside the root: nothing to report there.
+    app, errors = read_terraform_plan(plan, display, max_bytes=BIG, root=tmp_path)
+    assert errors == []
+    assert [layer.content_uri for layer in app.layers] == [
+        "../shared/deps",
+        "layers/x.zip",
+        "../shared/deps.zip",
+    ]
+
+
+def test_plan_list_attributes_link_every_resource_they_refer_to(tmp_path: Path) -> None:
+    plan = tmp_path / "tfplan.json"
+    extra = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
+        }
+    )
+    plan.write_text(
+        _plan(
+            [
+                {
+                    "address": "aws_iam_policy.extra",
+                    "type": "aws_iam_policy",
+                    "values": {"name": "extra", "policy": extra},
+                    "expressions": {"policy": {"constant_value": extra}},
+                },
+                {
+                    "address": "aws_iam_role.r",
+                    "type": "aws_iam_role",
+                    "values": {
+                        "name": "r",
+                        "managed_policy_arns": [None, "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+                    },
+                    "expressions": {"managed_policy_arns": _references("aws_iam_policy.extra")},
+                },
+            ],
+            [],
+        ),
+        encoding="utf-8",
+    )
+    app, errors = read_terraform_plan(plan, PurePosixPath("tfplan.json"), max_bytes=BIG)
+    assert errors == []
+    [role] = app.roles
+    assert [(g.source, g.name, g.pointer) for g in role.grants] == [
+        (
+            GrantSource.CUSTOMER_MANAGED,
+            "aws_iam_policy.extra",
+            "/planned_values/root_module/resources/1/values/managed_policy_arns/0",
+        ),
+        (
+            GrantSource.AWS_MANAGED,
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "/planned_values/root_module/resources/1/values/managed_policy_arns/1",
+        ),
+    ]
+    document = role.grants[0].document
+    assert document is not None
+    assert [a.value for s in document.statements for a in s.actions] == ["sqs:*"]
 
 
 # --- Terraform's JSON syntax: `*.tf.json`, `cdktf synth` output --------------------------
@@ -2283,14 +2583,14 @@ def test_tf_json_call_reading_outside_the_root_points_at_its_string(tmp_path: Pa
     assert errors == [
         ScanError(
             PurePosixPath("t/main.tf.json"),
-            "file('../../secret.txt') reads a file outside the scanned root, which is never "
+            "file('../../secret.txt') reads a file outside the scanned folder, which is never "
             "read; scan a folder that holds both",
             line_of(text, '"KEY"'),
         )
     ]
     [fn] = app.functions
     assert [e.value for e in fn.environment] == [
-        Unresolved('file("../../secret.txt")', "file outside the scanned root is never read")
+        Unresolved('file("../../secret.txt")', "file outside the scanned folder is never read")
     ]
 
 
@@ -2853,3 +3153,167 @@ def test_dynamic_unknown_in_a_merged_document_reaches_the_role(tmp_path: Path) -
     )
     assert unknown.origin is not None
     assert unknown.origin.lines(unknown.pointer) == (4, 9)
+
+
+BUCKET_POLICIES = """\
+variable "extra_statements" {
+  type = list(object({ actions = list(string), principals = list(string) }))
+}
+
+variable "readers" {
+  type = list(string)
+}
+
+resource "aws_s3_bucket" "uploads" {
+  bucket = "acme-uploads"
+}
+
+resource "aws_s3_bucket_notification" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.ingest.arn
+    events              = ["s3:ObjectCreated:*"]
+  }
+}
+
+data "aws_iam_policy_document" "uploads" {
+  statement {
+    sid       = "ReadFromCdn"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.uploads.arn}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::123456789012:role/cdn"]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.extra_statements
+    content {
+      actions   = statement.value.actions
+      resources = ["${aws_s3_bucket.uploads.arn}/*"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value.principals
+      }
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  policy = data.aws_iam_policy_document.uploads.json
+}
+
+resource "aws_s3_bucket" "reports" {
+  bucket = "acme-reports"
+  policy = data.aws_iam_policy_document.reports.json
+}
+
+data "aws_iam_policy_document" "reports" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::acme-reports/*"]
+    dynamic "principals" {
+      for_each = var.readers
+      content {
+        type        = "AWS"
+        identifiers = [principals.value]
+      }
+    }
+  }
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+}
+
+data "aws_iam_policy_document" "logs" {
+  dynamic "statement" {
+    for_each = ["logging.s3.amazonaws.com"]
+    content {
+      actions   = ["s3:PutObject"]
+      resources = ["arn:aws:s3:::acme-logs/*"]
+      principals {
+        type        = "Service"
+        identifiers = [statement.value]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = ["123456789012"]
+      }
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  policy = data.aws_iam_policy_document.logs.json
+}
+
+resource "aws_lambda_function" "ingest" {
+  function_name = "ingest"
+  handler       = "ingest.handler"
+  runtime       = "python3.12"
+  filename      = "build/ingest.zip"
+}
+"""
+
+
+def test_bucket_policy_with_blocks_not_known_is_a_located_error(tmp_path: Path) -> None:
+    written = tmp_path / "main.tf"
+    written.write_text(BUCKET_POLICIES, encoding="utf-8")
+    app, errors = load_folder(tmp_path, "infra")
+    buckets = {b.origin.resource: b for b in app.buckets}
+    uploads = buckets["aws_s3_bucket.uploads"].policy
+    assert uploads is not None  # what is known is still checked
+    assert [(s.sid, [a.value for a in s.actions]) for s in uploads.statements] == [
+        ("ReadFromCdn", ["s3:GetObject"])
+    ]
+    reports = buckets["aws_s3_bucket.reports"].policy
+    assert reports is not None
+    [statement] = reports.statements
+    assert statement.principals == ()
+    logs = buckets["aws_s3_bucket.logs"].policy  # its `for_each` is known: no error
+    assert logs is not None and len(logs.statements) == 1
+    assert errors == [
+        ScanError(
+            PurePosixPath("infra/main.tf"),
+            "bucket `aws_s3_bucket.uploads`: what its policy allows is not fully known: "
+            'data.aws_iam_policy_document.uploads dynamic "statement" (for_each = '
+            "var.extra_statements: variable has no default) generates blocks not known "
+            "here, which were not checked; the bucket may be public",
+            line(written, 'dynamic "statement"'),
+        ),
+        ScanError(
+            PurePosixPath("infra/main.tf"),
+            "bucket `aws_s3_bucket.reports`: what its policy allows is not fully known: "
+            'data.aws_iam_policy_document.reports dynamic "principals" (for_each = '
+            "var.readers: variable has no default) generates blocks not known here, which "
+            "were not checked; the bucket may be public",
+            line(written, 'dynamic "principals"'),
+        ),
+    ]
+
+
+def test_bucket_policy_with_blocks_not_known_fails_the_scan(tmp_path: Path) -> None:
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text(BUCKET_POLICIES, encoding="utf-8")
+    report = scan([str(infra)], Config(select=("LS-API-004", "LS-API-005")))
+    assert report.findings == ()
+    assert [(e.path.name, e.line, e.message.split(":")[0]) for e in report.errors] == [
+        (
+            "main.tf",
+            line(infra / "main.tf", 'dynamic "statement"'),
+            "bucket `aws_s3_bucket.uploads`",
+        ),
+        (
+            "main.tf",
+            line(infra / "main.tf", 'dynamic "principals"'),
+            "bucket `aws_s3_bucket.reports`",
+        ),
+    ]
+    result = CliRunner().invoke(main, ["scan", str(infra), "--select", "LS-API-005"])
+    assert result.exit_code == 2, result.output
+    assert "bucket `aws_s3_bucket.uploads`: what its policy allows" in result.output

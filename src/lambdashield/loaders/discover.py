@@ -159,7 +159,7 @@ def _link_problem(link: Path, real_root: Path) -> str | None:
             return "symbolic link loop; not followed"
         return "link target does not exist"
     if target != real_root and real_root not in target.parents:
-        return "link points outside the scanned root; not followed"
+        return "link points outside the scanned folder; not followed"
     return None
 
 

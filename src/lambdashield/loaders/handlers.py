@@ -247,7 +247,7 @@ def _claim(
     if not _inside(real_base, real_root):
         result.skipped.append(
             SkippedInput(
-                where, f"`{name}`: code `{code}` is outside the scanned root; handler not read"
+                where, f"`{name}`: code `{code}` is outside the scanned folder; handler not read"
             )
         )
         return
@@ -265,7 +265,7 @@ def _claim(
             continue
         if not _inside(real, real_root):
             result.skipped.append(
-                SkippedInput(where, f"`{name}`: handler file leads outside the scanned root")
+                SkippedInput(where, f"`{name}`: handler file leads outside the scanned folder")
             )
             return
         joined = posixpath.normpath(posixpath.join(display_folder.as_posix(), code, rel or "."))

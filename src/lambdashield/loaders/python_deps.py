@@ -334,7 +334,7 @@ def _include(
     shown = PurePosixPath(posixpath.normpath((display.parent / target).as_posix()))
     if resolved != reading.root and reading.root not in resolved.parents:
         raise LoaderError(
-            display, f"include `{target}` is outside the scanned root; not read", number
+            display, f"include `{target}` is outside the scanned folder; not read", number
         )
     if resolved in reading.stack:
         raise LoaderError(display, f"include `{target}` is a cycle; not read again", number)

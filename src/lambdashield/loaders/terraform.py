@@ -28,7 +28,8 @@ list index, map key or set element: `.../dynamic/statement/0/content/admin`), wi
 `content` block's lines. A `dynamic` block whose `for_each` is not known here generates
 nothing known: a policy that holds one gets an attached policy of unknown permissions,
 named after it (`data.aws_iam_policy_document.fn dynamic "statement" (for_each =
-var.extra: variable has no default)`), so the role reads as incomplete, never as clean.
+var.extra: variable has no default)`), so the role reads as incomplete, never as clean;
+in a bucket's policy it is an error at the `dynamic` block, naming the bucket.
 
 References between resources (`aws_iam_role.lambda.arn`) link the model: function ->
 role -> every policy attached to it; triggers, URLs, permissions and notifications ->
@@ -36,6 +37,9 @@ function; a function's `layers` -> the `aws_lambda_layer_version`s it uses, whos
 content (`filename`, or an `archive_file`'s `source_dir`) is where their dependencies
 are. Resource names are Terraform addresses as the user wrote them
 (`aws_lambda_function.orders`, `module.api.aws_lambda_function.this`).
+
+A plan is linked the same way, by the references its `configuration` section lists for
+each attribute: the values it plans often are not known until apply (a new layer's ARN).
 """
 
 from __future__ import annotations
@@ -92,7 +96,12 @@ from lambdashield.model import (
     Unresolved,
 )
 
-__all__ = ["is_terraform_plan", "load_terraform", "load_terraform_plan", "root_module_folders"]
+__all__ = [
+    "is_terraform_plan",
+    "load_terraform",
+    "read_terraform_plan",
+    "root_module_folders",
+]
 
 MAX_MODULE_DEPTH = 8
 MAX_MODULE_INSTANCES = 256
@@ -503,7 +512,7 @@ class _HclLoader:
             if target != self.real_root and self.real_root not in target.parents:
                 self.errors.append(
                     ScanError(
-                        file.path, f"module source {source!r} is outside the scanned root", line
+                        file.path, f"module source {source!r} is outside the scanned folder", line
                     )
                 )
                 continue
@@ -821,12 +830,12 @@ class _HclLoader:
                 self.errors.append(
                     ScanError(
                         node.path,
-                        f"{node.name}({given!r}) reads a file outside the scanned root, which "
+                        f"{node.name}({given!r}) reads a file outside the scanned folder, which "
                         "is never read; scan a folder that holds both",
                         node.line,
                     )
                 )
-            return Unresolved(node.text, "file outside the scanned root is never read")
+            return Unresolved(node.text, "file outside the scanned folder is never read")
         try:
             if not target.is_file() or target.stat().st_size > self.max_bytes:
                 return Unresolved(node.text, "file not found or too large")
@@ -1056,6 +1065,7 @@ class _Linker:
             if isinstance(name, str):
                 self.function_names[name] = view.address
         self.roles: dict[str, Role] = {}
+        self.errors: list[ScanError] = []
 
     # --- resolving references ---
 
@@ -1148,12 +1158,17 @@ class _Linker:
         """A policy with unknown permissions for each `dynamic` block that the policy
         document `holder.<key>` refers to could not generate: what is known of the
         document is checked, and what is not is said (LS-IAM-013), never taken as empty."""
+        return [_unknown_grant(u, source, role) for u in self.policy_unread(holder, key)]
+
+    def policy_unread(self, holder: _View, key: str) -> list[_Unread]:
+        """The `dynamic` blocks the policy document `holder.<key>` refers to could not
+        generate (none from a plan, whose documents are rendered)."""
         value = holder.get(key)
         if self.data_unread is None or not isinstance(value, _Attr):
             return []
         if value.address.split(".")[-3:-1] != ["data", "aws_iam_policy_document"]:
             return []
-        return [_unknown_grant(u, source, role) for u in self.data_unread(value.address)]
+        return self.data_unread(value.address)
 
     # --- roles ---
 
@@ -1546,6 +1561,29 @@ class _Linker:
             triggers=tuple(triggers),
         )
 
+    def local_code(self, view: _View) -> tuple[str, _View, str] | None:
+        """The local folder or zip a function or layer is built from, as written (relative
+        to the root module's folder, which a plan's paths are relative to as well), with
+        the view and attribute that write it."""
+        holder, key = view, "filename"
+        value = view.get("filename")
+        if isinstance(value, _Attr) and ".archive_file." in f".{value.address}":
+            archive = self.views.get(value.address)
+            if archive is not None:
+                holder = archive
+                key = "source_dir" if archive.get("source_dir") else "source_file"
+                value = archive.get(key)
+        if isinstance(value, _Attr):
+            # A plan holds the value the reference gave; `.tf` files only a literal.
+            value = value.known
+        if isinstance(value, str) and "://" not in value and not value.startswith("/"):
+            return posixpath.normpath(value), holder, key
+        return None
+
+    def code_uri(self, view: _View) -> str:
+        found = self.local_code(view)
+        return found[0] if found else ""
+
     def layer_references(self, value: Any) -> tuple[str, ...]:
         """Each layer as written, except that a reference to a layer of this configuration
         is its absolute address (`module.api.aws_lambda_layer_version.deps.arn`): inside a
@@ -1554,7 +1592,7 @@ class _Linker:
         for item in value if isinstance(value, list) else [value]:
             view = self.views.get(item.address) if isinstance(item, _Attr) else None
             if isinstance(item, _Attr) and view is not None and view.type == _LAYER:
-                found.append(f"{item.address}.{item.attr}")
+                found.append(f"{item.address}.{item.attr}" if item.attr else item.address)
             else:
                 found.extend(_strings(item))
         return tuple(found)
@@ -1601,6 +1639,10 @@ class _Linker:
             document = None
             for holder, owner in policies:
                 document = self.policy(holder, "policy", owner)
+                self.errors.extend(
+                    _unknown_bucket_policy(view.address, u)
+                    for u in self.policy_unread(holder, "policy")
+                )
             bucket_name = view.get("bucket")
             found.append(
                 Bucket(
@@ -1685,6 +1727,18 @@ def _unknown_grant(unread: _Unread, source: GrantSource, role: _View) -> Grant:
     # role's own documents do not hold the dynamic block's pointer.
     origin = Origin(unread.path, role.address, "role", unread.pointer, unread.lines)
     return Grant(source, unread.name, unread.pointer, None, origin)
+
+
+def _unknown_bucket_policy(bucket: str, unread: _Unread) -> ScanError:
+    # An error, not a grant of unknown permissions as for a role: `Bucket` holds one
+    # document and no rule reads what a bucket's policy leaves unknown, so without it
+    # the bucket would be judged on the statements read as if they were all of them.
+    return ScanError(
+        unread.path,
+        f"bucket `{bucket}`: what its policy allows is not fully known: {unread.name} "
+        "generates blocks not known here, which were not checked; the bucket may be public",
+        unread.lines(unread.pointer)[0],
+    )
 
 
 def _acl_public(view: _View) -> tuple[bool, bool]:
@@ -2009,47 +2063,13 @@ def load_terraform(
         return document
 
     linker = _Linker(views, data_policy, data_unread)
-
-    def local_code(view: _View) -> tuple[str, _View, str] | None:
-        """The local folder or zip a function or layer is built from (relative to the root
-        module's folder), with the view and attribute that write it."""
-        holder, key = view, "filename"
-        value = view.get("filename")
-        if isinstance(value, _Attr) and ".archive_file." in f".{value.address}":
-            archive = views.get(value.address)
-            if archive is not None:
-                holder = archive
-                key = "source_dir" if archive.get("source_dir") else "source_file"
-                value = archive.get(key)
-        if isinstance(value, str) and "://" not in value and not value.startswith("/"):
-            return posixpath.normpath(value), holder, key
-        return None
-
-    def code_uri(view: _View) -> str:
-        found = local_code(view)
-        return found[0] if found else ""
-
-    def layer_content(view: _View) -> str | None:
-        found = local_code(view)
-        if found is None:
-            return None
-        path, holder, key = found
-        target = _resolved(folder / path)
-        root = loader.real_root
-        if target is None or (target != root and root not in target.parents):
-            loader.errors.append(
-                ScanError(
-                    holder.path,
-                    f"layer `{view.address}`: `{key}` {path} is outside the scanned root, "
-                    "which is never read; scan a folder that holds both",
-                    holder.lines(holder.at(key))[0],
-                )
-            )
-            return None
-        return path
-
-    linked = linker.link(code_uri)
-    layers = linker.layers(layer_content)
+    linked = linker.link(linker.code_uri)
+    layers = linker.layers(
+        lambda view: _layer_content(
+            view, linker.local_code(view), folder, loader.real_root, loader.errors
+        )
+    )
+    loader.errors.extend(linker.errors)
     origin = Origin(display, display.name or display.as_posix(), "terraform")
     values = _variable_values(loader, origin) + linker.stage_values(origin)
     application = Application(
@@ -2064,6 +2084,35 @@ def load_terraform(
     )
     errors = sorted(set(loader.errors), key=lambda e: (e.path, e.line or 0, e.message))
     return application, errors
+
+
+def _layer_content(
+    view: _View,
+    found: tuple[str, _View, str] | None,
+    base: Path,
+    root: Path | None,
+    errors: list[ScanError],
+) -> str | None:
+    """A layer's local content as `_Linker.local_code` found it (relative to `base`), or
+    `None` and an error where the path is written when it resolves outside the resolved
+    `root`: the layer's dependencies are then not known, and nothing may read them."""
+    if found is None:
+        return None
+    path, holder, key = found
+    if root is None:
+        return path
+    target = _resolved(base / path)
+    if target is None or (target != root and root not in target.parents):
+        errors.append(
+            ScanError(
+                holder.path,
+                f"layer `{view.address}`: `{key}` {path} is outside the scanned folder, "
+                "which is never read; scan a folder that holds both",
+                holder.lines(holder.at(key))[0],
+            )
+        )
+        return None
+    return path
 
 
 def _hcl_blocks(view: _View) -> list[Block]:
@@ -2168,10 +2217,40 @@ class _PlanView:
 
     def get(self, key: str) -> Any:
         value = self.values.get(key)
-        for address, attr, text in self._references(key):
+        references = list(self._references(key))
+        if references and isinstance(value, list):
+            return self._listed(value, references)
+        for address, attr, text in references:
             known = value if isinstance(value, (str, int, float)) else None
             return _Attr(address, attr, text, known)
         return value
+
+    def _listed(self, value: list[Any], references: list[tuple[str, str, str]]) -> list[Any]:
+        """A list attribute's elements, those a reference gives as that reference.
+
+        The configuration lists an expression's references, not which element holds
+        which: an element known at plan time that equals a referenced attribute's planned
+        value is that reference, and the elements not known until apply (`null` here)
+        are the references whose value is not known either, in the order written."""
+        linked: dict[str, _Attr] = {}
+        for address, attr, text in references:
+            if address in linked and (linked[address].attr or not attr):
+                continue  # `x.arn` comes before the bare `x` Terraform also lists
+            target = self.plan.views.get(address)
+            planned = target.values.get(attr) if target is not None and attr else None
+            known = planned if isinstance(planned, str) else None
+            linked[address] = _Attr(address, attr, text, known)
+        pending = [a for a in linked.values() if a.known is None]
+        by_value = {a.known: a for a in linked.values() if a.known is not None}
+        found: list[Any] = []
+        for item in value:
+            if item is None and pending:
+                found.append(pending.pop(0))
+            elif isinstance(item, str) and item in by_value:
+                found.append(by_value[item])
+            else:
+                found.append(item)
+        return found
 
     def has(self, key: str) -> bool:
         return self.values.get(key) is not None or key in self.expressions
@@ -2309,8 +2388,17 @@ class _Plan:
         return (address, attr) if address is not None else None
 
 
-def load_terraform_plan(path: Path, display: PurePosixPath, *, max_bytes: int) -> Application:
-    """One plan file; raises `LoaderError` when it cannot be read or is not a plan."""
+def read_terraform_plan(
+    path: Path, display: PurePosixPath, *, max_bytes: int, root: Path | None = None
+) -> tuple[Application, list[ScanError]]:
+    """One plan file; raises `LoaderError` when it cannot be read or is not a plan.
+
+    A plan's paths (`filename`, an `archive_file`'s `source_dir`) are relative to the
+    folder Terraform ran in, which the plan does not record: they are taken as relative
+    to the plan file's folder, where `terraform show -json` output is usually saved.
+    `root` is the scanned folder: a layer's local content outside it is an error where
+    the path is written and is left out. Without it, paths are taken as written.
+    """
     text = read_text(path, display, max_bytes)
     data = parse_json(text, display)
     if not is_terraform_plan(data):
@@ -2327,14 +2415,12 @@ def load_terraform_plan(path: Path, display: PurePosixPath, *, max_bytes: int) -
         return _Linker.policy_value(linker, value, origin) if isinstance(value, str) else None
 
     linker = _Linker(views, data_policy)
-
-    def code_uri(view: _View) -> str:
-        value = view.get("filename")
-        if isinstance(value, str) and "://" not in value and not value.startswith("/"):
-            return posixpath.normpath(value)
-        return ""
-
-    linked = linker.link(code_uri)
+    linked = linker.link(linker.code_uri)
+    errors: list[ScanError] = []
+    real_root = _resolved(root) if root is not None else None
+    layers = linker.layers(
+        lambda view: _layer_content(view, linker.local_code(view), path.parent, real_root, errors)
+    )
     values: list[TemplateValue] = []
     root_config = plan.configs.get("", {})
     variables = root_config.get("variables")
@@ -2351,11 +2437,14 @@ def load_terraform_plan(path: Path, display: PurePosixPath, *, max_bytes: int) -
             )
     origin = Origin(display, display.name, "terraform-plan", lines=plan.lines)
     values.extend(linker.stage_values(origin))
-    return Application(
+    application = Application(
         origin=origin,
         functions=linked["functions"],
         roles=linked["roles"],
         permissions=linked["permissions"],
         buckets=linked["buckets"],
         values=tuple(values),
+        layers=layers,
     )
+    errors.extend(linker.errors)
+    return application, sorted(set(errors), key=lambda e: (e.path, e.line or 0, e.message))
