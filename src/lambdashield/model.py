@@ -461,6 +461,13 @@ class Bucket:
     """`public_read` and `public_write` say what the bucket's ACL grants everyone; its
     policy is in `policy`, and `public_access_block` may override both."""
     policy: PolicyDocument | None = None
+    policy_unknown: tuple[tuple[str, Origin], ...] = ()
+    """Parts of its policy that could not be read, as `(reason, where)` pairs: a Terraform
+    `dynamic` block whose `for_each` is known only at apply. `reason` names the block and
+    why (`data.aws_iam_policy_document.uploads dynamic "statement" (for_each =
+    var.extra: variable has no default)`); `where` is the block (`where.pointer`), in the
+    file it is written in, labelled with the bucket. `policy` then holds only what could
+    be read, so an empty or harmless `policy` says nothing about these parts."""
     notifies: tuple[str, ...] = ()
     """Logical names of the functions its notifications invoke."""
     public_access_block: PublicAccessBlock | None = None

@@ -1,8 +1,10 @@
 """Function, secret and entry-point rules against their template fixtures, through the engine.
 
 Each rule has `tests/fixtures/rules/<ID>/positive.yaml` (exactly the pointers in
-`expected.json`), `negative.yaml` (near misses: nothing) and `expected.json`. The scan
-date is fixed, so runtime findings do not change with the calendar.
+`expected.json`), `negative.yaml` (near misses: nothing) and `expected.json`. A rule about
+what only Terraform can express (LS-API-006: a `dynamic` block known only at apply) has
+Terraform folders `positive/` and `negative/` instead. The scan date is fixed, so runtime
+findings do not change with the calendar.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import dataclasses
 import datetime
 import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -24,7 +26,17 @@ from lambdashield.checks._rule import Rule
 from lambdashield.checks.functions import ApplicationView, FunctionView, Settings
 from lambdashield.config import Config
 from lambdashield.engine import scan
-from lambdashield.model import Application, Bucket, Finding, Permission, ScanReport, Severity
+from lambdashield.model import (
+    Application,
+    Bucket,
+    Confidence,
+    Finding,
+    Origin,
+    Permission,
+    PublicAccessBlock,
+    ScanReport,
+    Severity,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 RULES: tuple[Rule[Any], ...] = (*functions.RULES, *secrets.RULES, *api.RULES)
@@ -32,6 +44,8 @@ RULE_IDS = [r.meta.id for r in RULES]
 SCAN_DATE = datetime.date(2026, 6, 1)
 PUBLIC_ROUTES = ("GET /health", "POST /webhooks/stripe")
 """What the API-002 fixtures' project configures as `public-routes`."""
+SINCE = {"LS-API-006": "0.2.0"}
+"""Rules added after 0.1.0."""
 
 
 def _wired_subjects(settings: Settings) -> Any:
@@ -112,8 +126,17 @@ def _tag(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
 _Loader.add_multi_constructor("!", _tag)
 
 
-def findings(rule_id: str, name: str = "positive.yaml") -> list[Finding]:
-    report = run(rule_id, FIXTURES / rule_id / name)
+def fixture(rule_id: str, stem: str) -> Path:
+    """`<stem>.yaml`, or the Terraform folder `<stem>/` of a rule only Terraform trips."""
+    folder = FIXTURES / rule_id
+    if (folder / stem).is_dir() and any((folder / stem).glob("*.tf")):
+        assert not (folder / f"{stem}.yaml").exists(), f"{rule_id}: both {stem}/ and .yaml"
+        return folder / stem
+    return folder / f"{stem}.yaml"
+
+
+def findings(rule_id: str, stem: str = "positive") -> list[Finding]:
+    report = run(rule_id, fixture(rule_id, stem))
     assert report.errors == ()
     return list(report.findings)
 
@@ -122,20 +145,22 @@ def findings(rule_id: str, name: str = "positive.yaml") -> list[Finding]:
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_rule_fixtures(rule_id: str) -> None:
     folder = FIXTURES / rule_id
-    for name in ("positive.yaml", "negative.yaml", "expected.json"):
-        assert (folder / name).is_file(), f"{rule_id} has no fixture {name}"
+    positive, negative = fixture(rule_id, "positive"), fixture(rule_id, "negative")
+    for path in (positive, negative, folder / "expected.json"):
+        assert path.exists(), f"{rule_id} has no fixture {path.name}"
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     assert isinstance(expected, list) and expected, "expected.json must list pointers"
     assert len(set(expected)) == len(expected), "expected.json lists a pointer twice"
-    document = yaml.load((folder / "positive.yaml").read_text(encoding="utf-8"), _Loader)  # noqa: S506 - a SafeLoader subclass
-    for pointer in expected:
-        resolve(document, pointer)  # a typo in expected.json fails here, not as a mismatch
+    if positive.suffix == ".yaml":
+        document = yaml.load(positive.read_text(encoding="utf-8"), _Loader)  # noqa: S506 - a SafeLoader subclass
+        for pointer in expected:
+            resolve(document, pointer)  # a typo in expected.json fails here, not as a mismatch
 
-    report = run(rule_id, folder / "positive.yaml")
+    report = run(rule_id, positive)
     assert report.errors == ()
     assert hits(report) == {(rule_id, pointer) for pointer in expected}
 
-    report = run(rule_id, folder / "negative.yaml")
+    report = run(rule_id, negative)
     assert report.errors == ()
     fired = [(f.location.pointer, f.message) for f in report.findings]
     assert fired == [], f"{rule_id} fired on a near miss"
@@ -146,7 +171,7 @@ def test_rule_docstring_has_summary_why_and_fix(rule_id: str) -> None:
     meta = next(r.meta for r in RULES if r.meta.id == rule_id)
     assert meta.summary and meta.why and meta.fix
     assert "##" not in meta.summary + meta.why + meta.fix
-    assert meta.since == "0.1.0"
+    assert meta.since == SINCE.get(rule_id, "0.1.0")
 
 
 def test_rule_ids_are_unique_and_sorted() -> None:
@@ -321,3 +346,95 @@ def test_public_url_and_its_permission_are_one_finding() -> None:
         (f.rule.id, f.resource) for f in report.findings
     }
     assert ("LS-API-001", "WebhookFunction") in {(f.rule.id, f.resource) for f in report.findings}
+
+
+# --- LS-API-006 ---------------------------------------------------------------------------
+
+UNKNOWN_POLICY = FIXTURES / "LS-API-006" / "positive" / "main.tf"
+
+
+def _line_of(needle: str, after: str) -> int:
+    text = UNKNOWN_POLICY.read_text(encoding="utf-8")
+    return text.count("\n", 0, text.index(needle, text.index(after))) + 1
+
+
+@pytest.mark.usefixtures("wiring")
+def test_unknown_bucket_policy_is_located_at_the_block_and_labelled_with_the_bucket() -> None:
+    found = {f.resource: f for f in findings("LS-API-006")}
+    assert set(found) == {"aws_s3_bucket.uploads", "aws_s3_bucket.reports", "aws_s3_bucket.media"}
+    uploads = found["aws_s3_bucket.uploads"]
+    assert (uploads.rule.id, uploads.resource_type) == ("LS-API-006", "bucket")
+    assert (uploads.severity, uploads.confidence) == (Severity.MEDIUM, Confidence.LOW)
+    assert uploads.location.path.as_posix().endswith("LS-API-006/positive/main.tf")
+    assert uploads.location.start_line == _line_of(
+        'dynamic "statement"', 'data "aws_iam_policy_document" "uploads"'
+    )
+    assert uploads.message == (
+        "the policy of bucket `aws_s3_bucket.uploads` is not fully known: "
+        'data.aws_iam_policy_document.uploads dynamic "statement" (for_each = '
+        "var.upload_statements: variable has no default) generates blocks not known here, "
+        "which were not checked; the bucket may be public, letting anyone write objects "
+        "that invoke `aws_lambda_function.process`; enable Block Public Access, or check "
+        "what the block generates and suppress this finding with the reason"
+    )
+    reports = found["aws_s3_bucket.reports"]
+    assert reports.location.start_line == _line_of(
+        'dynamic "principals"', 'data "aws_iam_policy_document" "reports"'
+    )
+    assert 'dynamic "principals" (for_each = var.report_readers' in reports.message
+
+
+@pytest.mark.usefixtures("wiring")
+def test_unknown_bucket_policy_sits_beside_what_is_known() -> None:
+    # What the known statements show is still reported by LS-API-005, and LS-API-004 says
+    # nothing about the unknown part either way.
+    report = scan(
+        [str(UNKNOWN_POLICY.parent)],
+        Config(select=("LS-API-004", "LS-API-005", "LS-API-006")),
+    )
+    assert report.errors == ()
+    assert sorted((f.rule.id, f.resource) for f in report.findings) == [
+        ("LS-API-005", "aws_s3_bucket.media"),
+        ("LS-API-006", "aws_s3_bucket.media"),
+        ("LS-API-006", "aws_s3_bucket.reports"),
+        ("LS-API-006", "aws_s3_bucket.uploads"),
+    ]
+
+
+def _bucket(**changes: Any) -> Bucket:
+    origin = Origin(PurePosixPath("main.tf"), "aws_s3_bucket.uploads", "bucket", "/resource/b")
+    where = dataclasses.replace(origin, pointer="/data/aws_iam_policy_document/p/dynamic/x/0")
+    bucket = Bucket(
+        origin,
+        notifies=("aws_lambda_function.process",),
+        policy_unknown=(("data.aws_iam_policy_document.p dynamic ...", where),),
+    )
+    return dataclasses.replace(bucket, **changes)
+
+
+@pytest.mark.parametrize(
+    ("block", "fires"),
+    [
+        (None, True),
+        (PublicAccessBlock("/b", block_public_acls=True, ignore_public_acls=True), True),
+        (PublicAccessBlock("/b", restrict_public_buckets=True), False),
+        (PublicAccessBlock("/b", block_public_policy=True), False),
+    ],
+)
+def test_unknown_bucket_policy_is_silent_where_block_public_access_keeps_policies_out(
+    block: PublicAccessBlock | None, fires: bool
+) -> None:
+    hits = list(api.bucket_policy_not_fully_known(_bucket(public_access_block=block)))
+    assert [h.pointer for h in hits] == (
+        ["/data/aws_iam_policy_document/p/dynamic/x/0"] if fires else []
+    )
+
+
+def test_unknown_bucket_policy_is_silent_without_a_function_or_an_unknown_part() -> None:
+    assert list(api.bucket_policy_not_fully_known(_bucket(notifies=()))) == []
+    assert list(api.bucket_policy_not_fully_known(_bucket(policy_unknown=()))) == []
+    # A public-read-write ACL that Block Public Access ignores does not excuse it.
+    ignored = PublicAccessBlock("/b", ignore_public_acls=True)
+    acl = _bucket(public_write=True, public_read=True, public_access_block=ignored)
+    assert len(list(api.bucket_policy_not_fully_known(acl))) == 1
+    assert list(api.bucket_policy_not_fully_known(_bucket(public_write=True))) == []

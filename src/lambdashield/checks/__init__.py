@@ -119,7 +119,7 @@ def _application_subjects(
     for permission in application.permissions:
         yield Permission, permission, _fixed(permission.origin)
     for bucket in application.buckets:
-        yield Bucket, bucket, _fixed(bucket.origin)
+        yield Bucket, bucket, _bucket_locator(bucket)
     used_roles = set()
     for function in application.functions:
         role = function.role
@@ -165,3 +165,29 @@ def _permissions(role: Role, holder: Origin, catalogue: Catalogue | None) -> Pol
 
 def _fixed(origin: Origin) -> Locator:
     return lambda _pointer: origin
+
+
+def _bucket_locator(bucket: Bucket) -> Locator:
+    """A bucket's hits lie in the file that holds what they point at: its policy document,
+    or a part of it that could not be read, may be written in another file than the
+    bucket (a Terraform `data` block); they are labelled with the bucket all the same."""
+    unknown = {where.pointer: where for _, where in bucket.policy_unknown}
+    policy = bucket.policy.origin if bucket.policy is not None else None
+
+    def locate(pointer: str) -> Origin:
+        found = unknown.get(pointer)
+        if found is not None:
+            return found
+        if (
+            policy is not None
+            and policy.path != bucket.origin.path
+            and (pointer == policy.pointer or pointer.startswith(policy.pointer + "/"))
+        ):
+            return replace(
+                policy,
+                resource=bucket.origin.resource,
+                resource_type=bucket.origin.resource_type,
+            )
+        return bucket.origin
+
+    return locate

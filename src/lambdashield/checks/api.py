@@ -1,5 +1,6 @@
 """Entry points: function URLs and API routes without authorisation, function permissions
-open to everyone or to other accounts' resources, public buckets that trigger functions."""
+open to everyone or to other accounts' resources, public buckets that trigger functions
+(and those whose policy is not fully known)."""
 
 from __future__ import annotations
 
@@ -451,10 +452,10 @@ def public_triggering_bucket(bucket: Bucket) -> Iterator[Hit]:
     """
     if not bucket.notifies:
         return
-    functions = ", ".join(f"`{f}`" for f in sorted(set(bucket.notifies)))
+    functions = _functions(bucket)
     name = bucket.origin.resource
     block = bucket.public_access_block
-    if (bucket.public_write or bucket.public_read) and not (block and block.blocks_acls):
+    if _acl_open(bucket):
         acl = "PublicReadWrite" if bucket.public_write else "PublicRead"
         what = "write objects that invoke" if bucket.public_write else "read the objects of"
         yield Hit(
@@ -466,19 +467,7 @@ def public_triggering_bucket(bucket: Bucket) -> Iterator[Hit]:
         )
     if bucket.policy is None or (block and block.blocks_policy):
         return
-    data = _data()
-    for statement in bucket.policy.statements:
-        if statement.effect is not Effect.ALLOW or _restricted(statement, data.not_public_keys):
-            continue
-        everyone = next(
-            (item for kind, item in _principals(statement) if _everyone(kind, item)), None
-        )
-        if everyone is None:
-            continue
-        writes = _granted(statement, data.s3_write)
-        reads = _granted(statement, data.s3_read)
-        if not writes and not reads:
-            continue
+    for statement, everyone, writes, reads in _public_statements(bucket):
         actions = ", ".join(f"`{a}`" for a in (writes or reads))
         what = (
             f"write objects that invoke {functions}"
@@ -495,10 +484,103 @@ def public_triggering_bucket(bucket: Bucket) -> Iterator[Hit]:
         )
 
 
+def _functions(bucket: Bucket) -> str:
+    return ", ".join(f"`{f}`" for f in sorted(set(bucket.notifies)))
+
+
+def _acl_open(bucket: Bucket) -> bool:
+    """Whether the bucket's ACL grants everyone anything that Block Public Access keeps."""
+    block = bucket.public_access_block
+    return (bucket.public_write or bucket.public_read) and not (block and block.blocks_acls)
+
+
+def _public_statements(
+    bucket: Bucket,
+) -> Iterator[tuple[Statement, Item, list[str], list[str]]]:
+    """The known statements of the bucket's policy that let everyone read or write objects,
+    unnarrowed: `(statement, its "*" principal, write actions, read actions)`."""
+    if bucket.policy is None:
+        return
+    data = _data()
+    for statement in bucket.policy.statements:
+        if statement.effect is not Effect.ALLOW or _restricted(statement, data.not_public_keys):
+            continue
+        everyone = next(
+            (item for kind, item in _principals(statement) if _everyone(kind, item)), None
+        )
+        if everyone is None:
+            continue
+        writes = _granted(statement, data.s3_write)
+        reads = _granted(statement, data.s3_read)
+        if writes or reads:
+            yield statement, everyone, writes, reads
+
+
+# --- LS-API-006 --------------------------------------------------------------------------
+
+
+@rule(
+    id="LS-API-006",
+    title="Policy of a bucket that triggers a function is not fully known",
+    severity=Severity.MEDIUM,
+    confidence=Confidence.LOW,
+    cwe=710,
+    since="0.2.0",
+    tags=("s3", "public", "coverage"),
+)
+def bucket_policy_not_fully_known(bucket: Bucket) -> Iterator[Hit]:
+    """Flags S3 buckets with event notifications to a function whose bucket policy is
+    only partly known: in Terraform, a `dynamic` block of the policy document (a
+    `statement`, or the `principals` of one) whose `for_each` is known only at apply, such
+    as a variable without a default. One finding per such block, at the block, naming it
+    and its `for_each`.
+
+    What can be read is still checked by LS-API-005. A bucket is not reported when that
+    already shows that everyone can write objects to it (its ACL or a known statement),
+    nor when S3 Block Public Access (`RestrictPublicBuckets` or `BlockPublicPolicy`, on the
+    bucket or the account) keeps any policy from letting everyone in.
+
+    ## Why it matters
+    A policy that looks private in the statements that can be read says nothing about the
+    ones that cannot. If a generated statement allows `Principal: "*"` to write objects,
+    anyone can invoke the function with content they choose; if it allows reading, the
+    function's inputs and outputs are public.
+
+    ## Fix
+    Enable S3 Block Public Access on the bucket (`aws_s3_bucket_public_access_block` with
+    `block_public_policy` and `restrict_public_buckets` set to `true`), so no statement
+    can open it to everyone. Otherwise check what the block can generate (every caller of
+    the module, every value the variable is given) and, if none of it lets everyone in,
+    suppress this finding with the reason (`lambdashield: ignore[LS-API-006] ...`).
+    """
+    if not bucket.notifies or not bucket.policy_unknown:
+        return
+    block = bucket.public_access_block
+    if block and block.blocks_policy:
+        return
+    if (bucket.public_write and _acl_open(bucket)) or any(
+        writes for _, _, writes, _ in _public_statements(bucket)
+    ):
+        # LS-API-005 already reports the worst the unknown part could add.
+        return
+    name = bucket.origin.resource
+    functions = _functions(bucket)
+    for reason, where in bucket.policy_unknown:
+        yield Hit(
+            where.pointer,
+            f"the policy of bucket `{name}` is not fully known: {reason} generates blocks "
+            "not known here, which were not checked; the bucket may be public, letting "
+            f"anyone write objects that invoke {functions}; enable Block Public Access, or "
+            "check what the block generates and suppress this finding with the reason",
+            f"unknown:{reason}",
+        )
+
+
 RULES = (
     public_function_url,
     route_without_authorisation,
     permission_open_to_everyone,
     service_principal_without_source,
     public_triggering_bucket,
+    bucket_policy_not_fully_known,
 )

@@ -29,7 +29,8 @@ list index, map key or set element: `.../dynamic/statement/0/content/admin`), wi
 nothing known: a policy that holds one gets an attached policy of unknown permissions,
 named after it (`data.aws_iam_policy_document.fn dynamic "statement" (for_each =
 var.extra: variable has no default)`), so the role reads as incomplete, never as clean;
-in a bucket's policy it is an error at the `dynamic` block, naming the bucket.
+in a bucket's policy it is recorded on the bucket (`Bucket.policy_unknown`), which
+LS-API-006 reports at the `dynamic` block when the bucket triggers a function.
 
 References between resources (`aws_iam_role.lambda.arn`) link the model: function ->
 role -> every policy attached to it; triggers, URLs, permissions and notifications ->
@@ -1637,12 +1638,15 @@ class _Linker:
                 r, w = _acl_public(holder)
                 read, write = read or r, write or w
             document = None
+            unknown: dict[tuple[PurePosixPath, str], tuple[str, Origin]] = {}
             for holder, owner in policies:
                 document = self.policy(holder, "policy", owner)
-                self.errors.extend(
-                    _unknown_bucket_policy(view.address, u)
-                    for u in self.policy_unread(holder, "policy")
-                )
+                for unread in self.policy_unread(holder, "policy"):
+                    # The bucket's `policy` and an `aws_s3_bucket_policy` may both name
+                    # the same document: one block, one finding.
+                    unknown.setdefault(
+                        (unread.path, unread.pointer), _unknown_bucket_policy(unread, view)
+                    )
             bucket_name = view.get("bucket")
             found.append(
                 Bucket(
@@ -1651,6 +1655,7 @@ class _Linker:
                     public_read=read,
                     public_write=write,
                     policy=document,
+                    policy_unknown=tuple(unknown[k] for k in sorted(unknown)),
                     notifies=tuple(sorted(notified.get(view.address, ()))),
                     public_access_block=_public_access_block(blocks),
                 )
@@ -1729,16 +1734,11 @@ def _unknown_grant(unread: _Unread, source: GrantSource, role: _View) -> Grant:
     return Grant(source, unread.name, unread.pointer, None, origin)
 
 
-def _unknown_bucket_policy(bucket: str, unread: _Unread) -> ScanError:
-    # An error, not a grant of unknown permissions as for a role: `Bucket` holds one
-    # document and no rule reads what a bucket's policy leaves unknown, so without it
-    # the bucket would be judged on the statements read as if they were all of them.
-    return ScanError(
-        unread.path,
-        f"bucket `{bucket}`: what its policy allows is not fully known: {unread.name} "
-        "generates blocks not known here, which were not checked; the bucket may be public",
-        unread.lines(unread.pointer)[0],
-    )
+def _unknown_bucket_policy(unread: _Unread, bucket: _View) -> tuple[str, Origin]:
+    # As for a role's unknown grant, the origin is the block's own file: a data source is
+    # often written in another file than the bucket.
+    origin = Origin(unread.path, bucket.address, "bucket", unread.pointer, unread.lines)
+    return unread.name, origin
 
 
 def _acl_public(view: _View) -> tuple[bool, bool]:
