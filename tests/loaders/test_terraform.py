@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdashield.checks import functions as functions_module
 from lambdashield.cli import main
 from lambdashield.config import Config
 from lambdashield.engine import scan
@@ -3375,3 +3377,525 @@ def test_bucket_policy_with_blocks_not_known_is_a_finding_not_an_error(tmp_path:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "1 suppressed" in result.output
+
+
+# --- `count` and `for_each`: one instance per index or key ------------------------------
+
+INSTANCES = FIXTURES / "instances"
+INSTANCES_MAIN = INSTANCES / "main.tf"
+WORKERS = INSTANCES / "workers.tf"
+QUEUES = INSTANCES / "queues.tf"
+
+
+def test_for_each_over_a_map_makes_one_instance_per_key() -> None:
+    app, errors = load("instances")
+    assert errors == []
+    assert [f.origin.resource for f in app.functions] == [
+        'aws_lambda_function.this["billing"]',
+        'aws_lambda_function.this["orders"]',
+        "aws_lambda_function.worker[0]",
+        "aws_lambda_function.worker[1]",
+        'module.job["export"].aws_lambda_function.this',
+        'module.job["import"].aws_lambda_function.this',
+    ]
+    block = line(INSTANCES_MAIN, 'resource "aws_lambda_function"')
+    runtime = line(INSTANCES_MAIN, "runtime       = each.value.runtime")
+    variables = line(INSTANCES_MAIN, "TABLE       =")
+    rows = []
+    for key, fn in (("billing", app.functions[0]), ("orders", app.functions[1])):
+        base = f"/resource/aws_lambda_function/this/{key}"
+        env = f"{base}/environment/variables"
+        # Every instance has the block's lines.
+        assert (fn.origin.path, fn.origin.pointer, fn.origin.lines(fn.origin.pointer)) == (
+            PurePosixPath("tf/instances/main.tf"),
+            base,
+            (block, variables + 4),
+        )
+        assert fn.origin.lines(fn.runtime_pointer) == (runtime, runtime)
+        assert fn.origin.lines(f"{env}/DB_PASSWORD") == (variables + 1, variables + 1)
+        rows.append(
+            (
+                fn.runtime,
+                fn.runtime_pointer,
+                fn.memory,
+                fn.handler,
+                fn.code_uri,
+                [(e.name, e.value, e.pointer) for e in fn.environment],
+            )
+        )
+    assert rows == [
+        (
+            "nodejs20.x",
+            "/resource/aws_lambda_function/this/billing/runtime",
+            128,
+            "index.handler",
+            "build/billing.zip",
+            [
+                (
+                    "TABLE",
+                    "t-billing",
+                    "/resource/aws_lambda_function/this/billing/environment/variables/TABLE",
+                ),
+                (
+                    "DB_PASSWORD",
+                    "/billing/db-password",
+                    "/resource/aws_lambda_function/this/billing/environment/variables/DB_PASSWORD",
+                ),
+            ],
+        ),
+        (
+            "python3.8",
+            "/resource/aws_lambda_function/this/orders/runtime",
+            256,
+            "index.handler",
+            "build/orders.zip",
+            [
+                (
+                    "TABLE",
+                    "t-orders",
+                    "/resource/aws_lambda_function/this/orders/environment/variables/TABLE",
+                ),
+                (
+                    "DB_PASSWORD",
+                    "hunter2-Orders-9f3K",
+                    "/resource/aws_lambda_function/this/orders/environment/variables/DB_PASSWORD",
+                ),
+            ],
+        ),
+    ]
+
+
+def test_instances_link_to_the_role_and_policy_of_the_same_key() -> None:
+    app, _ = load("instances")
+    billing, orders = (
+        function(app, 'aws_lambda_function.this["billing"]'),
+        function(app, 'aws_lambda_function.this["orders"]'),
+    )
+    statement = line(INSTANCES_MAIN, "statement {")
+    actions = line(INSTANCES_MAIN, "actions   = each.value.actions")
+    resources = actions + 1
+    for fn, key, wanted in (
+        (billing, "billing", ["dynamodb:GetItem", "dynamodb:PutItem"]),
+        (orders, "orders", ["dynamodb:*"]),
+    ):
+        role = role_of(fn)
+        assert (role.origin.resource, role.origin.pointer, role.external) == (
+            f'aws_iam_role.this["{key}"]',
+            f"/resource/aws_iam_role/this/{key}",
+            None,
+        )
+        table = role.grants[0]
+        assert (table.source, table.name, table.pointer) == (
+            GrantSource.INLINE,
+            f"{key}-table",
+            f"/resource/aws_iam_role_policy/this/{key}/policy",
+        )
+        document = table.document
+        assert document is not None and document.grammar_errors == ()
+        doc = f"/data/aws_iam_policy_document/this/{key}/statement/0"
+        assert statements_of(document) == [
+            (
+                None,
+                "Allow",
+                doc,
+                [(a, f"{doc}/actions/{i}") for i, a in enumerate(wanted)],
+                [
+                    (
+                        f"arn:aws:dynamodb:eu-west-1:123456789012:table/t-{key}",
+                        f"{doc}/resources/0",
+                    )
+                ],
+                (),
+            )
+        ]
+        assert document.origin.lines(doc) == (statement, statement + 3)
+        assert document.origin.lines(f"{doc}/actions/0") == (actions, actions)
+        assert document.origin.lines(f"{doc}/resources/0") == (resources, resources)
+    # `aws_iam_role.this["orders"]`, a key written as it is: only the orders role.
+    assert [(g.source, g.name) for g in role_of(billing).grants[1:]] == []
+    assert [(g.source, g.name, g.pointer) for g in role_of(orders).grants[1:]] == [
+        (
+            GrantSource.AWS_MANAGED,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "/resource/aws_iam_role_policy_attachment/orders_logs/policy_arn",
+        )
+    ]
+    assert [r.origin.resource for r in app.roles] == [
+        'aws_iam_role.this["billing"]',
+        'aws_iam_role.this["orders"]',
+        "aws_iam_role.worker[0]",
+        "aws_iam_role.worker[1]",
+        'module.job["export"].aws_iam_role.this',
+        'module.job["import"].aws_iam_role.this',
+    ]
+
+
+def test_for_each_over_a_set_of_strings() -> None:
+    app, _ = load("instances")
+    billing = function(app, 'aws_lambda_function.this["billing"]')
+    mapping = line(QUEUES, 'resource "aws_lambda_event_source_mapping"')
+    # The list variable's duplicate is one instance, the keys in order.
+    assert [
+        (t.kind, t.source, t.name, t.pointer, t.origin and t.origin.path) for t in billing.triggers
+    ] == [
+        (
+            TriggerKind.SQS,
+            f'aws_sqs_queue.in["{key}"].arn',
+            f'aws_lambda_event_source_mapping.in["{key}"]',
+            f"/resource/aws_lambda_event_source_mapping/in/{key}",
+            PurePosixPath("tf/instances/queues.tf"),
+        )
+        for key in ("jobs", "retries")
+    ]
+    for trigger in billing.triggers:
+        assert trigger.origin is not None
+        assert trigger.origin.lines(trigger.pointer) == (mapping, mapping + 4)
+
+
+def test_count_makes_instances_with_count_index() -> None:
+    app, _ = load("instances")
+    first, second = (function(app, f"aws_lambda_function.worker[{i}]") for i in (0, 1))
+    block = line(WORKERS, 'resource "aws_lambda_function" "worker"')
+    for i, fn in enumerate((first, second)):
+        assert (fn.origin.pointer, fn.runtime, fn.handler) == (
+            f"/resource/aws_lambda_function/worker/{i}",
+            "python3.12",
+            "worker.handler",
+        )
+        assert fn.origin.lines(fn.origin.pointer) == (block, block + 6)
+        role = role_of(fn)
+        assert role.origin.resource == f"aws_iam_role.worker[{i}]"
+    # `var.worker_policies[count.index]`: each role its own managed policy.
+    assert [
+        [(g.source, g.name, g.pointer) for g in role_of(fn).grants] for fn in (first, second)
+    ] == [
+        [
+            (
+                GrantSource.AWS_MANAGED,
+                f"arn:aws:iam::aws:policy/{name}",
+                f"/resource/aws_iam_role_policy_attachment/worker/{i}/policy_arn",
+            )
+        ]
+        for i, name in enumerate(
+            ("AdministratorAccess", "service-role/AWSLambdaBasicExecutionRole")
+        )
+    ]
+    # `aws_lambda_function.worker[0]`: the first instance only.
+    assert [(p.origin.resource, p.function) for p in app.permissions] == [
+        ("aws_lambda_permission.export", 'module.job["export"].aws_lambda_function.this'),
+        ("aws_lambda_permission.worker", "aws_lambda_function.worker[0]"),
+    ]
+
+
+def test_count_zero_and_module_instances() -> None:
+    app, _ = load("instances")
+    addresses = {f.origin.resource for f in app.functions}
+    # `count = 0`: neither the resource nor the module's function is there.
+    assert not any("legacy" in a for a in addresses)
+    job = INSTANCES / "modules" / "job" / "main.tf"
+    for key in ("export", "import"):
+        fn = function(app, f'module.job["{key}"].aws_lambda_function.this')
+        # A module instance's resources keep their pointers: their addresses differ.
+        assert (fn.origin.path, fn.origin.pointer, fn.runtime) == (
+            PurePosixPath("tf/instances/modules/job/main.tf"),
+            "/resource/aws_lambda_function/this",
+            "python3.12",
+        )
+        assert fn.origin.lines(fn.runtime_pointer) == ((line(job, "runtime       ="),) * 2)
+        assert role_of(fn).origin.resource == f'module.job["{key}"].aws_iam_role.this'
+    assert [(v.name, v.value) for v in app.values if "job" in v.name] == [
+        ('module.job["export"].var.runtime', "python3.12")
+    ]
+
+
+def test_unknown_count_and_for_each_keep_one_instance_at_the_plain_address() -> None:
+    # The model is what lambdashield made of this folder before instances were expanded.
+    app, errors = load("instances_unknown")
+    assert errors == []
+    main = FIXTURES / "instances_unknown" / "main.tf"
+    this, worker = app.functions
+    assert [
+        (f.origin.resource, f.origin.pointer, f.origin.lines(f.origin.pointer)[0])
+        for f in app.functions
+    ] == [
+        (
+            "aws_lambda_function.this",
+            "/resource/aws_lambda_function/this",
+            line(main, 'resource "aws_lambda_function" "this"'),
+        ),
+        (
+            "aws_lambda_function.worker",
+            "/resource/aws_lambda_function/worker",
+            line(main, 'resource "aws_lambda_function" "worker"'),
+        ),
+    ]
+    assert this.runtime == Unresolved("each.value.runtime", "`each` values are not known here")
+    assert [(e.name, e.value) for e in this.environment] == [
+        ("TABLE", Unresolved("t-${each.key}", "interpolation not resolved"))
+    ]
+    role = role_of(this)
+    assert (role.origin.resource, role.external, role.grants) == (
+        "aws_lambda_function.this",
+        "aws_iam_role.this[each.key].arn",
+        (),
+    )
+    assert role_of(worker).origin.resource == "aws_iam_role.worker"
+    assert [g.name for g in role_of(worker).grants] == ["aws_iam_role_policy.worker"]
+    # The `for_each` over a resource's attribute: one mapping, linked.
+    assert [(t.name, t.pointer) for t in worker.triggers] == [
+        ("aws_lambda_event_source_mapping.in", "/resource/aws_lambda_event_source_mapping/in")
+    ]
+    assert [r.origin.resource for r in app.roles] == ["aws_iam_role.this", "aws_iam_role.worker"]
+    # The URL's key is not known: no link, and no instance is picked for it.
+    assert this.triggers == ()
+
+
+def test_instances_in_hcl_and_json_give_the_same_model() -> None:
+    twins = FIXTURES / "instances_twins"
+    hcl, hcl_errors = load_folder(twins / "hcl", "twins")
+    tf_json, json_errors = load_folder(twins / "json", "twins")
+    assert hcl_errors == json_errors == []
+    assert _one_file_name(tf_json) == _one_file_name(hcl)
+    assert [
+        (f.origin.resource, f.origin.pointer, f.runtime, f.memory, role_of(f).origin.resource)
+        for f in tf_json.functions
+    ] == [
+        (
+            'aws_lambda_function.this["billing"]',
+            "/resource/aws_lambda_function/this/billing",
+            "nodejs20.x",
+            128,
+            'aws_iam_role.this["billing"]',
+        ),
+        (
+            'aws_lambda_function.this["orders"]',
+            "/resource/aws_lambda_function/this/orders",
+            "python3.8",
+            256,
+            'aws_iam_role.this["orders"]',
+        ),
+        (
+            "aws_lambda_function.worker[0]",
+            "/resource/aws_lambda_function/worker/0",
+            "python3.12",
+            None,
+            'aws_iam_role.this["billing"]',
+        ),
+        (
+            "aws_lambda_function.worker[1]",
+            "/resource/aws_lambda_function/worker/1",
+            "python3.12",
+            None,
+            'aws_iam_role.this["billing"]',
+        ),
+    ]
+    orders = function(tf_json, 'aws_lambda_function.this["orders"]')
+    [grant] = role_of(orders).grants
+    assert grant.document is not None
+    assert [(r.value, r.pointer) for s in grant.document.statements for r in s.resources] == [
+        (
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/t-orders",
+            "/resource/aws_iam_role_policy/this/orders/policy/Statement/0/Resource",
+        )
+    ]
+    assert [t.name for t in function(tf_json, "aws_lambda_function.worker[1]").triggers] == [
+        'aws_lambda_event_source_mapping.in["jobs"]',
+        'aws_lambda_event_source_mapping.in["retries"]',
+    ]
+    # Lines come from the JSON text: the resource's object.
+    main = twins / "json" / "main.tf.json"
+    runtime = line(main, '"runtime": "${each.value.runtime}"')
+    assert orders.origin.lines(orders.runtime_pointer) == (runtime, runtime)
+    table = line(main, '"TABLE": "t-${each.key}"')
+    assert orders.origin.lines(orders.environment[0].pointer) == (table, table)
+    worker = function(tf_json, "aws_lambda_function.worker[1]")
+    start = line(main, '"worker": {')
+    assert worker.origin.lines(worker.origin.pointer) == (start, start + 6)
+
+
+def test_instances_scan_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(functions_module, "today", lambda: datetime.date(2025, 6, 1))
+    monkeypatch.chdir(FIXTURES.parents[2])
+    report = scan(["tests/fixtures/terraform/instances"], Config(fail_on_missing_db=False))
+    assert report.errors == ()
+    folder = PurePosixPath("tests/fixtures/terraform/instances")
+    orders = 'aws_lambda_function.this["orders"]'
+    assert {
+        (f.rule.id, f.resource, f.location.path, f.location.start_line) for f in report.findings
+    } == {
+        # python3.8 is orders' runtime only; nodejs20.x (billing) is supported on that day.
+        ("LS-FN-001", orders, folder / "main.tf", line(INSTANCES_MAIN, "runtime       = each")),
+        ("LS-SEC-001", orders, folder / "main.tf", line(INSTANCES_MAIN, "DB_PASSWORD =")),
+        # `dynamodb:*` in orders' policy document; billing's is two actions.
+        ("LS-IAM-002", orders, folder / "main.tf", line(INSTANCES_MAIN, "actions   = each")),
+        # AdministratorAccess is attached to worker[0]'s role, by `count.index`.
+        (
+            "LS-IAM-001",
+            "aws_lambda_function.worker[0]",
+            folder / "workers.tf",
+            line(WORKERS, "policy_arn = var.worker_policies[count.index]"),
+        ),
+        (
+            "LS-API-004",
+            "aws_lambda_permission.worker",
+            folder / "workers.tf",
+            line(WORKERS, 'resource "aws_lambda_permission" "worker"'),
+        ),
+    }
+    [runtime] = [f for f in report.findings if f.rule.id == "LS-FN-001"]
+    assert runtime.message.startswith("runtime `python3.8` (Python 3.8) is deprecated")
+    # Every instance's findings are apart: their fingerprints differ.
+    assert len({f.fingerprint for f in report.findings}) == len(report.findings)
+
+
+INSTANCE_EDGES = """
+variable "names" {
+  default = ["orders", "runtime"]
+}
+
+resource "aws_lambda_function" "fn" {
+  for_each      = toset(var.names)
+  function_name = each.key
+  runtime       = "python3.12"
+  role          = aws_iam_role.r.arn
+}
+
+resource "aws_iam_role" "r" {
+  for_each = toset(var.names)
+  name     = each.key
+
+  inline_policy {
+    name   = "p"
+    policy = data.aws_iam_policy_document.p["a.b"].json
+  }
+}
+
+data "aws_iam_policy_document" "p" {
+  for_each = toset(["a.b"])
+
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${each.key}/*"]
+  }
+}
+
+resource "aws_lambda_function" "fallback" {
+  runtime = "python3.12"
+  role    = try(aws_iam_role.r["missing"].arn, aws_iam_role.r["orders"].arn)
+}
+
+resource "aws_lambda_function" "numbers" {
+  for_each = toset([1, 2])
+  runtime  = "python3.12"
+}
+
+resource "aws_lambda_function" "none" {
+  for_each = {}
+  runtime  = "python2.7"
+}
+"""
+
+
+def test_instance_references_name_one_instance_or_none(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(INSTANCE_EDGES, encoding="utf-8")
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    # An empty map makes no instance; a set of numbers is Terraform's error, not known
+    # here: one instance, as before.
+    assert [f.origin.resource for f in app.functions] == [
+        "aws_lambda_function.fallback",
+        'aws_lambda_function.fn["orders"]',
+        'aws_lambda_function.fn["runtime"]',
+        "aws_lambda_function.numbers",
+    ]
+    orders = function(app, 'aws_lambda_function.fn["orders"]')
+    # `aws_iam_role.r` names no instance of a resource that has several: never one picked.
+    role = role_of(orders)
+    assert (role.origin.resource, role.external) == (
+        'aws_lambda_function.fn["orders"]',
+        "aws_iam_role.r.arn",
+    )
+    # A key named like an argument takes the lines of its block, and its argument those of
+    # the argument.
+    text = (tmp_path / "main.tf").read_text(encoding="utf-8")
+    runtime = line_of(text, 'runtime       = "python3.12"')
+    start = line_of(text, 'resource "aws_lambda_function" "fn"')
+    named = function(app, 'aws_lambda_function.fn["runtime"]')
+    assert named.origin.pointer == "/resource/aws_lambda_function/fn/runtime"
+    assert named.origin.lines(named.origin.pointer) == (start, start + 5)
+    for fn in (orders, named):
+        assert fn.origin.lines(fn.runtime_pointer) == (runtime, runtime)
+    # `try` goes past a key the resource has no instance for.
+    fallback = role_of(function(app, "aws_lambda_function.fallback"))
+    assert fallback.origin.resource == 'aws_iam_role.r["orders"]'
+    # A key with a dot: the address still names the policy document.
+    [grant] = fallback.grants
+    assert grant.document is not None
+    assert [(r.value, r.pointer) for s in grant.document.statements for r in s.resources] == [
+        (
+            "arn:aws:s3:::a.b/*",
+            "/data/aws_iam_policy_document/p/a.b/statement/0/resources/0",
+        )
+    ]
+
+
+def test_instance_expansion_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terraform, "MAX_INSTANCES", 3)
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_lambda_function" "a" {\n  count   = 2\n  runtime = "python3.12"\n}\n\n'
+        'resource "aws_lambda_function" "b" {\n  for_each = toset(["x", "y", "z"])\n'
+        '  runtime  = "python3.12"\n}\n',
+        encoding="utf-8",
+    )
+    app, errors = load_folder(tmp_path)
+    assert [f.origin.resource for f in app.functions] == [
+        "aws_lambda_function.a[0]",
+        "aws_lambda_function.a[1]",
+        'aws_lambda_function.b["x"]',
+    ]
+    assert errors == [
+        ScanError(
+            PurePosixPath("t/main.tf"),
+            '`aws_lambda_function.b`: for_each = toset(["x", "y", "z"]) makes 3 instances, '
+            "more than the 3 lambdashield reads in one root module; 2 are not read",
+            7,
+        )
+    ]
+
+
+def test_a_dynamic_key_named_like_an_argument_keeps_the_arguments_lines(tmp_path: Path) -> None:
+    text = (
+        'data "aws_iam_policy_document" "p" {\n'
+        '  dynamic "statement" {\n'
+        '    for_each = { actions = ["s3:GetObject"], other = ["s3:PutObject"] }\n'
+        "    content {\n"
+        "      actions   = statement.value\n"
+        '      resources = ["*"]\n'
+        "    }\n"
+        "  }\n"
+        "}\n\n"
+        'resource "aws_iam_role" "r" {\n'
+        "  inline_policy {\n"
+        "    policy = data.aws_iam_policy_document.p.json\n"
+        "  }\n"
+        "}\n\n"
+        'resource "aws_lambda_function" "fn" {\n'
+        "  role = aws_iam_role.r.arn\n"
+        "}\n"
+    )
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    app, _ = load_folder(tmp_path)
+    [grant] = role_of(app.functions[0]).grants
+    assert grant.document is not None
+    # The key `actions` spells the pointer of the `content` block's own `actions`: each
+    # generated pointer goes back to the text in full, not to that argument half-way.
+    content = "/data/aws_iam_policy_document/p/dynamic/statement/0/content"
+    actions = line_of(text, "actions   = statement.value")
+    assert [
+        (a.pointer, grant.document.origin.lines(a.pointer))
+        for s in grant.document.statements
+        for a in s.actions
+    ] == [
+        (f"{content}/actions/actions/0", (actions, actions)),
+        (f"{content}/other/actions/0", (actions, actions)),
+    ]

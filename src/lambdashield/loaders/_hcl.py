@@ -10,9 +10,11 @@ Pointers follow Terraform's JSON syntax: `/resource/aws_lambda_function/orders/r
 single (`/environment/variables/DB_PASSWORD`) and `/<type>/<n>` when its type can repeat
 (`/statement/0/actions/1`), so a pointer does not change when a sibling is added.
 
-A block the loader generates from a `dynamic` block has no text of its own: it is written
-`<content pointer>/<key>` (`/dynamic/statement/0/content/admin`), and `HclFile.alias`
-makes every pointer below it take its lines from the `content` block it was made from.
+A block the loader generates has no text of its own: one made by a `dynamic` block is
+written `<content pointer>/<key>` (`/dynamic/statement/0/content/admin`), an instance of a
+resource with `count` or `for_each` `<resource pointer>/<key>`
+(`/resource/aws_lambda_function/this/orders`), and `HclFile.alias` makes every pointer
+below it take its lines from the block it was made from.
 """
 
 from __future__ import annotations
@@ -64,9 +66,13 @@ class HclSyntaxError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """A traversal: `var.x`, `aws_iam_role.lambda.arn`, `local.m["k"]`, `x[0].y`."""
+    """A traversal: `var.x`, `aws_iam_role.lambda.arn`, `local.m["k"]`, `x[0].y`,
+    `aws_iam_role.this[each.key].arn`."""
 
-    parts: tuple[str | int, ...]
+    parts: tuple[Any, ...]
+    """The name, then a `str` for each attribute or string key, an `int` for each number
+    index, and an expression (`Ref`, `Template`, `Call`) for an index that is not written
+    literally, which only evaluation can turn into a key."""
     text: str
 
 
@@ -106,6 +112,12 @@ def rebuilt(node: Any, change: Callable[[Any], Any]) -> Any:
     rebuilt before `change` sees the node that holds them."""
     if isinstance(node, Template):
         node = dataclasses.replace(node, parts=tuple(rebuilt(p, change) for p in node.parts))
+    elif isinstance(node, Ref):
+        if not all(isinstance(p, (str, int)) for p in node.parts):
+            parts = tuple(
+                p if isinstance(p, (str, int)) else rebuilt(p, change) for p in node.parts
+            )
+            node = dataclasses.replace(node, parts=parts)
     elif isinstance(node, Call):
         node = dataclasses.replace(node, args=tuple(rebuilt(a, change) for a in node.args))
     elif isinstance(node, list):
@@ -146,31 +158,62 @@ class HclFile:
         """Lines of `pointer` and of everything below it are `target`'s (and below)."""
         self.aliases[pointer] = target
 
+    def source(self, pointer: str) -> str:
+        """The pointer, in the text, of what a generated pointer was made from (the pointer
+        itself when nothing above it is generated)."""
+        at = pointer
+        while True:
+            target = self.aliases.get(at)
+            if target is not None:
+                pointer = target + pointer[len(at) :]
+                # Below the target the pointer is the source's own: a generated key there
+                # would only spell a sibling's name (the key `actions` of `content/actions`).
+                at = target
+                continue
+            if not at:
+                return pointer
+            at = at.rsplit("/", 1)[0]
+
     def lines(self, pointer: str) -> tuple[int | None, int | None]:
         """The lines of a pointer, or of its nearest ancestor that has them. Inside a JSON
         heredoc the JSON's own structure gives the lines."""
+        if self.aliases:
+            # A heredoc with interpolations is rendered for each generated block, and kept
+            # at that block's pointer: look there before going back to the source.
+            at = pointer
+            while at not in self.aliases:
+                found = self._rendered(at, pointer)
+                if found is not None:
+                    return found
+                if not at:
+                    break
+                at = at.rsplit("/", 1)[0]
+            else:
+                pointer = self.source(pointer)
         at = pointer
         while True:
-            # Before the spans: a generated block's key may spell a sibling's pointer
-            # (`content/actions` for the key `actions`).
-            target = self.aliases.get(at) if self.aliases else None
-            if target is not None:
-                pointer = at = target + pointer[len(at) :]
-                continue
-            if at in self.embedded and at != pointer:
-                text, offset = self.embedded[at]
-                reader = self._json_lines.get(at)
-                if reader is None:
-                    reader = self._json_lines[at] = JsonLines(text)
-                start, end = reader(pointer[len(at) :])
-                if start is not None and end is not None:
-                    return (start + offset, end + offset)
+            found = self._rendered(at, pointer)
+            if found is not None:
+                return found
             found = self.spans.get(at)
             if found is not None:
                 return found
             if not at:
                 return (None, None)
             at = at.rsplit("/", 1)[0]
+
+    def _rendered(self, at: str, pointer: str) -> tuple[int, int] | None:
+        """Lines of `pointer` inside the JSON heredoc at `at`, if there is one there."""
+        if at not in self.embedded or at == pointer:
+            return None
+        text, offset = self.embedded[at]
+        reader = self._json_lines.get(at)
+        if reader is None:
+            reader = self._json_lines[at] = JsonLines(text)
+        start, end = reader(pointer[len(at) :])
+        if start is not None and end is not None:
+            return (start + offset, end + offset)
+        return None
 
 
 _PARSER: Parser | None = None
@@ -450,7 +493,7 @@ class _Converter:
         return "".join(parts)
 
     def traversal(self, node: Node, children: list[Node]) -> Any:
-        parts: list[str | int] = [self.text(children[0])]
+        parts: list[Any] = [self.text(children[0])]
         for step in children[1:]:
             kind = step.type
             if kind == "get_attr":
@@ -465,7 +508,10 @@ class _Converter:
                     continue
                 key = next((c for c in inner.children if c.type == "expression"), None)
                 value = self.expr(key, "", 0) if key is not None else None
-                if isinstance(value, bool) or not isinstance(value, (int, str)):
+                # `[each.key]`, `[count.index]`, `[var.k]`: a key once evaluated.
+                if not isinstance(value, (Ref, Template, Call)) and (
+                    isinstance(value, bool) or not isinstance(value, (int, str))
+                ):
                     return Opaque(self.text(node))
                 parts.append(value)
             else:

@@ -28,7 +28,8 @@ syntax holds it; each block keeps its JSON pointer, and lines are found in the J
 on demand (`JsonLines`), only for the pointers a finding needs. `"dynamic": {"statement":
 {"for_each": ..., "content": {...}}}` is a `dynamic` block labelled `statement` holding a
 `content` block, as in HCL, so the loader expands both syntaxes the same way; the blocks
-it generates take their lines from that `content` object (`HclFile.alias`).
+it generates take their lines from that `content` object (`HclFile.alias`), and the
+instances of a resource with `count` or `for_each` from the resource's object.
 
 Terraform refuses what is not its JSON syntax; here a file that is not a JSON object (a
 plan saved as `*.tf.json` included) is one located error, and an unknown block type, a
@@ -52,6 +53,7 @@ from lambdashield.loaders._hcl import (
     HclFile,
     HclSyntaxError,
     Opaque,
+    Ref,
     Template,
     parse_templates,
     rebuilt,
@@ -95,12 +97,10 @@ class TfJsonFile(HclFile):
         pointers are the same in both syntaxes."""
         if self._reader is None:
             self._reader = JsonLines(self.text)
+        if self.aliases:
+            pointer = self.source(pointer)
         at = pointer
         while True:
-            target = self.aliases.get(at) if self.aliases else None
-            if target is not None:
-                pointer = at = target + pointer[len(at) :]
-                continue
             base = self.json_pointers.get(at)
             if base is not None:
                 rest = pointer[len(at) :]
@@ -350,7 +350,7 @@ def _json_type(value: Any) -> str:
 def _has_call(node: Any) -> bool:
     if isinstance(node, Call):
         return True
-    if isinstance(node, Template):
+    if isinstance(node, (Template, Ref)):
         return any(_has_call(part) for part in node.parts)
     if isinstance(node, list):
         return any(_has_call(item) for item in node)

@@ -32,6 +32,22 @@ var.extra: variable has no default)`), so the role reads as incomplete, never as
 in a bucket's policy it is recorded on the bucket (`Bucket.policy_unknown`), which
 LS-API-006 reports at the `dynamic` block when the bucket triggers a function.
 
+A resource, data source or local module call whose `count` or `for_each` is known here
+(from the same sources, a module's arguments included) is one instance per index or key,
+at the address Terraform gives it (`aws_lambda_function.this["orders"]`,
+`aws_iam_role.worker[0]`, `module.job["export"].aws_lambda_function.this`), with
+`count.index`, `each.key` and `each.value` replaced in its attributes and nested blocks
+(as a `dynamic` block's iterator is); `count = 0` or an empty collection makes none. A
+resource or data source instance is at its block's pointer and `/<key>`
+(`/resource/aws_lambda_function/this/orders`, `/resource/aws_iam_role/worker/0`), with
+the block's lines; a module instance's resources keep their own pointers, their
+addresses set them apart. A reference with an index (`aws_iam_role.this[each.key].arn`)
+is to that instance; one to a resource with instances that names none of them is
+Terraform's error, and unknown here, never one instance picked for it. When the
+collection is not known here (a variable without a default, a resource attribute, a
+`for` expression), there is one instance at the plain address, as Terraform's own
+`count` and `each` values in it are unknown.
+
 References between resources (`aws_iam_role.lambda.arn`) link the model: function ->
 role -> every policy attached to it; triggers, URLs, permissions and notifications ->
 function; a function's `layers` -> the `aws_lambda_layer_version`s it uses, whose local
@@ -110,6 +126,10 @@ MAX_EVAL_DEPTH = 64
 MAX_DYNAMIC_BLOCKS = 10_000
 """Blocks generated from `dynamic` blocks in one root module: a `dynamic` block nested in
 another multiplies, and beyond this the rest are reported as not read."""
+MAX_INSTANCES = 10_000
+"""Instances of resources and data sources made by `count` and `for_each` in one root
+module (every instance is a copy of its block): beyond this the rest are an error, not
+read."""
 
 _META_ARGUMENTS = frozenset(
     {"source", "version", "count", "for_each", "providers", "depends_on", "lifecycle"}
@@ -341,6 +361,8 @@ class _Module:
         self.outputs: dict[str, Any] = {}
         self.calls: dict[str, tuple[Block, HclFile]] = {}
         self.children: dict[str, _Module] = {}
+        self.keyed: dict[str, dict[str | int, _Module]] = {}
+        """Module calls whose `count` or `for_each` is known: instance key -> instance."""
         self.resources: dict[str, tuple[Block, HclFile]] = {}
         """`type.name` or `data.type.name` -> block."""
         for file in files:
@@ -464,6 +486,9 @@ class _HclLoader:
         """Local values already reported as part of a reference cycle."""
         self.generated = 0
         """Blocks generated from `dynamic` blocks so far (`MAX_DYNAMIC_BLOCKS`)."""
+        self.expanded = 0
+        """Resource and data source instances made so far (`MAX_INSTANCES`)."""
+        self._expansions: dict[tuple[str, str], dict[str | int, tuple[str, Block]] | None] = {}
 
     # --- reading -----------------------------------------------------------------------
 
@@ -521,36 +546,125 @@ class _HclLoader:
                 problem = "includes itself" if target in chain else "nests too deeply"
                 self.errors.append(ScanError(file.path, f"module {name!r} {problem}", line))
                 continue
-            self.instances += 1
-            if self.instances > MAX_MODULE_INSTANCES:
-                self.errors.append(ScanError(file.path, "too many module instances", line))
-                return
-            try:
-                paths = sorted(
-                    p for p in target.iterdir() if _configuration(p.name) and p.is_file()
-                )
-            except OSError:
-                self.errors.append(
-                    ScanError(file.path, f"module source {source!r} is not a folder", line)
-                )
-                continue
-            files = [f for f in (self.parse(p) for p in paths) if f]
-            rel = posixpath.normpath(posixpath.join(module.rel, source))
-            inputs = {k: v for k, v in block.attributes.items() if k not in _META_ARGUMENTS}
-            child = _Module(f"{module.key}module.{name}.", target, rel, files, module, inputs)
-            module.children[name] = child
-            self.modules.append(child)
-            self.instantiate(child, [*chain, target])
+            # One instance per key of a `count` or `for_each` known here (none for
+            # `count = 0`); one at the plain address when there is neither or it is not known.
+            repeated = self.repetitions(block, module, MAX_MODULE_INSTANCES + 1, 0)
+            iterations: list[_Iteration | None] = [None]
+            if repeated is not None:
+                iterations = list(repeated[0])
+                module.keyed[name] = {}
+            files: list[HclFile] | None = None
+            for iteration in iterations:
+                self.instances += 1
+                if self.instances > MAX_MODULE_INSTANCES:
+                    self.errors.append(ScanError(file.path, "too many module instances", line))
+                    return
+                if files is None:
+                    try:
+                        paths = sorted(
+                            p for p in target.iterdir() if _configuration(p.name) and p.is_file()
+                        )
+                    except OSError:
+                        self.errors.append(
+                            ScanError(file.path, f"module source {source!r} is not a folder", line)
+                        )
+                        module.keyed.pop(name, None)
+                        break
+                    files = [f for f in (self.parse(p) for p in paths) if f]
+                rel = posixpath.normpath(posixpath.join(module.rel, source))
+                inputs = {
+                    k: v if iteration is None else _bind(v, iteration)
+                    for k, v in block.attributes.items()
+                    if k not in _META_ARGUMENTS
+                }
+                key = "" if iteration is None else f"[{_key_text(iteration.key)}]"
+                prefix = f"{module.key}module.{name}{key}."
+                child = _Module(prefix, target, rel, files, module, inputs)
+                if iteration is None:
+                    module.children[name] = child
+                else:
+                    module.keyed[name][iteration.key] = child
+                self.modules.append(child)
+                self.instantiate(child, [*chain, target])
 
     def collect_views(self) -> None:
         for module in self.modules:
             for local, (block, file) in module.resources.items():
-                count = block.attributes.get("count")
-                if count is not None and self.value(count, module, 0) in (0, False):
-                    continue
                 kind = local.split(".")[-2]
                 address = module.key + local
-                self.views[address] = _HclView(self, module, address, kind, block, file)
+                instances = self.expansion(module, local, 0)
+                if instances is None:
+                    self.views[address] = _HclView(self, module, address, kind, block, file)
+                    continue
+                for at, copy in instances.values():
+                    self.views[at] = _HclView(self, module, at, kind, copy, file)
+
+    # --- `count` and `for_each`: instances ----------------------------------------------
+
+    def expansion(
+        self, module: _Module, local: str, depth: int
+    ) -> dict[str | int, tuple[str, Block]] | None:
+        """`key -> (address, block)` of each instance of the resource or data source
+        `local` of `module` (its `count` or `for_each` known here), in Terraform's order;
+        `None` when it has one instance, at its plain address: it has neither, or its
+        collection is not known here (its `each` and `count` values then stay unknown)."""
+        memo = (module.key, local)
+        if memo in self._expansions:
+            return self._expansions[memo]
+        # A `count` or `for_each` that refers to its own resource sees one instance.
+        self._expansions[memo] = None
+        block, file = module.resources[local]
+        address = module.key + local
+        repeated = self.repetitions(block, module, MAX_INSTANCES - self.expanded, depth)
+        if repeated is None:
+            return None
+        iterations, total = repeated
+        self.expanded += len(iterations)
+        if total > len(iterations):
+            meta = "count" if "count" in block.attributes else "for_each"
+            self.errors.append(
+                ScanError(
+                    file.path,
+                    f"`{address}`: {meta} = {_for_each_text(block.attributes[meta])} makes "
+                    f"{total:,} instances, more than the {MAX_INSTANCES:,} lambdashield reads "
+                    f"in one root module; {total - len(iterations):,} are not read",
+                    file.lines(f"{block.pointer}/{meta}")[0],
+                )
+            )
+        instances: dict[str | int, tuple[str, Block]] = {}
+        for iteration in iterations:
+            # The block's own pointer and `/<key>`, as a `dynamic` block's are its content's
+            # and `/<key>`: every instance's findings are apart, on the block's lines.
+            pointer = f"{block.pointer}/{escape_pointer(str(iteration.key))}"
+            file.alias(pointer, block.pointer)
+            instances[iteration.key] = (
+                f"{address}[{_key_text(iteration.key)}]",
+                _rebased(block, block.pointer, pointer, iteration),
+            )
+        self._expansions[memo] = instances
+        return instances
+
+    def repetitions(
+        self, block: Block, module: _Module, limit: int, depth: int
+    ) -> tuple[list[_Iteration], int] | None:
+        """The iteration (`count.index`, or `each.key` and `each.value`) of each instance
+        the `count` or `for_each` of a resource, data source or module call makes, at most
+        `limit` of them, and how many it makes; `None` when it has neither or when what it
+        makes is not known here."""
+        attributes = block.attributes
+        if "count" in attributes:
+            count = _count(self.value(attributes["count"], module, depth + 1))
+            if count is None:
+                return None
+            made = range(min(count, max(limit, 0)))
+            return [_Iteration("count", i, i, index=True) for i in made], count
+        if "for_each" in attributes:
+            elements = _instance_elements(self.value(attributes["for_each"], module, depth + 1))
+            if elements is None:
+                return None
+            kept = elements[: max(limit, 0)]
+            return [_Iteration("each", k, v) for k, v in kept], len(elements)
+        return None
 
     # --- `dynamic` blocks --------------------------------------------------------------
 
@@ -643,6 +757,13 @@ class _HclLoader:
         return Unresolved(_node_text(node), "expression is not evaluated")
 
     def reference(self, ref: Ref, module: _Module, depth: int) -> Any:
+        if not all(isinstance(p, (str, int)) for p in ref.parts):
+            keyed = self.keyed(ref, module, depth)
+            if keyed is None:
+                # An index not known here leaves the whole reference unknown, as it was
+                # when such an index was not read at all.
+                return Unresolved(ref.text, "expression is not evaluated")
+            ref = keyed
         head, rest = ref.parts[0], ref.parts[1:]
         if not rest or not isinstance(rest[0], str):
             return Unresolved(ref.text, "not a value")
@@ -680,45 +801,106 @@ class _HclLoader:
             return Unresolved(ref.text, "unknown path value")
         if head == "module":
             child = module.children.get(name)
-            if child is None or len(rest) < 2 or not isinstance(rest[1], str):
+            after = rest[1:]
+            if child is None and name in module.keyed:
+                index = _instance_key(after[0], module.keyed[name]) if after else None
+                if index is None:
+                    return Unresolved(ref.text, _NO_SUCH)
+                child, after = module.keyed[name][index], after[1:]
+            if child is None or not after or not isinstance(after[0], str):
                 return Unresolved(ref.text, "module not loaded")
-            output = rest[1]
+            output = after[0]
             if output not in child.outputs:
                 return Unresolved(ref.text, "no such module output")
-            key = (child.key, "output." + output)
-            if key in self._busy:
+            busy = (child.key, "output." + output)
+            if busy in self._busy:
                 return Unresolved(ref.text, "module output refers to itself")
-            self._busy.add(key)
+            self._busy.add(busy)
             try:
                 found = self.value(child.outputs[output], child, depth + 1)
             finally:
-                self._busy.discard(key)
-            return _traverse(found, rest[2:], ref)
+                self._busy.discard(busy)
+            return _traverse(found, after[1:], ref)
         if head == "data":
-            names = [p for p in rest if isinstance(p, str)]
-            if len(names) < 3:
+            if len(rest) < 2 or not isinstance(rest[1], str):
                 return Unresolved(ref.text, "not a value")
-            address = f"{module.key}data.{names[0]}.{names[1]}"
-            return self.attribute(address, names[0], names[2], ref, depth)
+            return self.resource(ref, module, f"data.{name}.{rest[1]}", rest[2:], depth)
         head = str(head)
         if head in ("each", "count", "self", "terraform") or head.startswith("provider::"):
             return Unresolved(ref.text, f"`{head}` values are not known here")
-        names = [p for p in rest if isinstance(p, str)]
-        if len(names) < 2:
+        if len(rest) < 2:
             return Unresolved(ref.text, "resource attribute not named")
-        address = f"{module.key}{head}.{names[0]}"
-        if address.removeprefix(module.key) not in module.resources:
+        if f"{head}.{name}" not in module.resources:
             return Unresolved(ref.text, "no such resource in this configuration")
-        return self.attribute(address, str(head), names[1], ref, depth)
+        return self.resource(ref, module, f"{head}.{name}", rest[1:], depth)
 
-    def attribute(self, address: str, kind: str, attr: str, ref: Ref, depth: int) -> Any:
+    def keyed(self, ref: Ref, module: _Module, depth: int) -> Ref | None:
+        """The reference with each index expression (`[each.key]`) replaced by the key it
+        evaluates to; `None` when one is not known here."""
+        parts: list[str | int] = []
+        text = ref.text
+        for part in ref.parts:
+            if not isinstance(part, (str, int)):
+                written = _node_text(part)
+                part = self.value(part, module, depth + 1)
+                if isinstance(part, float) and part.is_integer():
+                    part = int(part)
+                if isinstance(part, bool) or not isinstance(part, (str, int)):
+                    return None
+                # Written as Terraform names the instance (`aws_sqs_queue.in["jobs"].arn`):
+                # each instance's triggers and placeholders then say which it is.
+                text = text.replace(f"[{written}]", f"[{_key_text(part)}]", 1)
+            parts.append(part)
+        return Ref(tuple(parts), text)
+
+    def resource(
+        self, ref: Ref, module: _Module, local: str, after: Sequence[str | int], depth: int
+    ) -> Any:
+        """An attribute of the resource or data source `local` of `module`: of the instance
+        `after` names first when its `count` or `for_each` is known here."""
+        kind = local.split(".")[-2]
+        instances = self.expansion(module, local, depth) if local in module.resources else None
+        if instances is None:
+            names = [p for p in after if isinstance(p, str)]
+            if not names:
+                data = local.startswith("data.")
+                return Unresolved(
+                    ref.text, "not a value" if data else "resource attribute not named"
+                )
+            declared = module.resources.get(local)
+            holder = (module, declared[0]) if declared is not None else None
+            return self.attribute(module.key + local, kind, names[0], ref, depth, holder)
+        # Without a key, or with one it has no instance for, the reference is Terraform's
+        # error, never one instance picked for it.
+        key = _instance_key(after[0], instances) if after else None
+        if key is None:
+            return Unresolved(ref.text, _NO_SUCH)
+        address, block = instances[key]
+        names = [p for p in after[1:] if isinstance(p, str)]
+        if not names:
+            return Unresolved(ref.text, "resource attribute not named")
+        return self.attribute(address, kind, names[0], ref, depth, (module, block))
+
+    def attribute(
+        self,
+        address: str,
+        kind: str,
+        attr: str,
+        ref: Ref,
+        depth: int,
+        holder: tuple[_Module, Block] | None,
+    ) -> Any:
         known = None
         source = _ID_ATTRIBUTE.get(kind) if attr == "id" else attr
-        view = self.views.get(address)
-        if source in _KNOWN_ATTRIBUTES and view is not None and (address, source) not in self._busy:
+        if (
+            source in _KNOWN_ATTRIBUTES
+            and holder is not None
+            and (address, source) not in self._busy
+        ):
+            owner, block = holder
             self._busy.add((address, source))
             try:
-                found = self.value(view.block.attributes.get(source), view.module, depth + 1)
+                found = self.value(block.attributes.get(source), owner, depth + 1)
             finally:
                 self._busy.discard((address, source))
             if isinstance(found, (str, int, float)) and not isinstance(found, bool):
@@ -935,9 +1117,12 @@ def _node_text(node: Any) -> str:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Iteration:
     name: str
-    """The iterator: the block type, or the `iterator` argument."""
+    """The iterator: the block type or the `iterator` argument of a `dynamic` block;
+    `each` or `count` of a resource, data source or module call."""
     key: Any
     value: Any
+    index: bool = False
+    """`count`, whose one attribute is `count.index` (the key)."""
 
 
 def _iterator_name(node: Any, default: str) -> str:
@@ -1028,16 +1213,84 @@ def _bind(node: Any, iteration: _Iteration) -> Any:
 
 def _bound(ref: Ref, iteration: _Iteration) -> _Bound:
     rest = ref.parts[1:]
-    if not rest or rest[0] not in ("key", "value"):
+    names = ("index",) if iteration.index else ("key", "value")
+    if not rest or not isinstance(rest[0], str) or rest[0] not in names:
         return _Bound(Unresolved(ref.text, "not a value"), ref.text)
-    value = iteration.key if rest[0] == "key" else iteration.value
+    value = iteration.value if rest[0] == "value" else iteration.key
     for step in rest[1:]:
         if isinstance(value, (Unresolved, _Attr)):
             break
+        if isinstance(step, _Bound):  # `each.value[each.key]`: bound first
+            step = step.value
+        if isinstance(step, bool) or not isinstance(step, (str, int)):
+            return _Bound(Unresolved(ref.text, "expression is not evaluated"), ref.text)
         if not _indexable(value, step):
             return _Bound(None, ref.text, missing=True)
         value = value[step]
     return _Bound(value, ref.text)
+
+
+def _count(value: Any) -> int | None:
+    """A `count` known here: a whole number, 0 or more."""
+    if value is False:
+        return 0  # not a number to Terraform, but it has always made no instance here
+    count = None if isinstance(value, bool) else _as_int(value)
+    return count if count is not None and count >= 0 else None
+
+
+def _instance_elements(value: Any) -> list[tuple[str, Any]] | None:
+    """`(each.key, each.value)` of each instance a `for_each` of `value` makes, in
+    Terraform's order (by key), or `None` when that is not known here. Terraform takes a
+    map or a set of strings; a list of strings is a set (`toset`, or a variable typed
+    `set(string)`: Terraform refuses any other list, so nothing of it is deployed)."""
+    if isinstance(value, dict):
+        return sorted(value.items())
+    if isinstance(value, list):
+        strings = [v.known if isinstance(v, _Attr) else v for v in value]
+        if all(isinstance(s, str) for s in strings):
+            return [(s, s) for s in sorted(set(strings))]
+    return None
+
+
+def _instance_key(step: Any, instances: dict[str | int, Any]) -> str | int | None:
+    """The key of `instances` an index step names: Terraform converts a number to a
+    string for `for_each` keys and a string of digits to a number for `count`."""
+    if isinstance(step, bool):
+        return None
+    if isinstance(step, int):
+        return step if step in instances else (str(step) if str(step) in instances else None)
+    if isinstance(step, str):
+        if step in instances:
+            return step
+        if step.isascii() and step.isdigit() and int(step) in instances:
+            return int(step)
+    return None
+
+
+def _key_text(key: str | int) -> str:
+    """An instance key as Terraform writes it in an address: `0`, `"orders"`."""
+    if isinstance(key, int):
+        return str(key)
+    escaped = (
+        key.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+        .replace("${", "$${")
+        .replace("%{", "%%{")
+    )
+    return f'"{escaped}"'
+
+
+def _unkeyed(address: str) -> str:
+    """The address without the instance key it ends with: `x.y["a.b"]` is `x.y`. Inside
+    a quoted key every `"` is escaped, so the last `["` opens it."""
+    if address.endswith('"]'):
+        return address[: address.rfind('["')]
+    if address.endswith("]"):
+        return address[: address.rfind("[")]
+    return address
 
 
 # --- the linker: views -> model ---------------------------------------------------------
@@ -1131,7 +1384,7 @@ class _Linker:
 
     def policy_value(self, value: Any, origin: Origin) -> PolicyDocument | None:
         if isinstance(value, _Attr):
-            if value.address.split(".")[-3:-1] == ["data", "aws_iam_policy_document"]:
+            if _unkeyed(value.address).split(".")[-3:-1] == ["data", "aws_iam_policy_document"]:
                 document = self.data_policy(value.address)
                 if document is not None or not isinstance(value.known, str):
                     return document
@@ -1167,7 +1420,7 @@ class _Linker:
         value = holder.get(key)
         if self.data_unread is None or not isinstance(value, _Attr):
             return []
-        if value.address.split(".")[-3:-1] != ["data", "aws_iam_policy_document"]:
+        if _unkeyed(value.address).split(".")[-3:-1] != ["data", "aws_iam_policy_document"]:
             return []
         return self.data_unread(value.address)
 
