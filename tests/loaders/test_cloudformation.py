@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdashield.advisories.store import import_path
 from lambdashield.config import Config
 from lambdashield.engine import scan
 from lambdashield.errors import LoaderError
@@ -25,6 +28,7 @@ from lambdashield.model import (
     TriggerKind,
     Unresolved,
 )
+from lambdashield.policygen import generate
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "fixtures" / "templates"
 
@@ -712,3 +716,249 @@ def test_a_scan_fails_closed_on_code_outside_the_root(tmp_path: Path) -> None:
     # The template's other findings still come out, and nothing outside is read.
     assert [(f.rule.id, f.resource) for f in report.findings] == [("LS-FN-001", "Api")]
     assert report.dependency_sets == ()
+
+
+# --- CDK output: local code named by asset metadata ------------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CDK_APP = FIXTURES / "cdk_app"
+ORDERS_ASSET = "asset.415effce5b11fea765cef7216ea32088348375d94f88ffd2d22b3dfa6ee0e695"
+REPORTS_ASSET = "asset.ea8b36ebac85b07c90c9d16444170e12c85d69b49dd71730f677b2106be0cc76"
+DEPS_ASSET = "asset.f7299a10c2049956bdd5583f88951228e03e07337f06de97895e63cd0c9749e7"
+S3_CODE = {"S3Bucket": "cdk-hnb659fds-assets-123456789012-eu-west-1", "S3Key": "0a1b.zip"}
+
+
+def cdk_function(metadata: dict[str, Any] | None, code: Any = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Code": S3_CODE if code is None else code,
+            "Handler": "index.handler",
+            "Runtime": "python3.12",
+            "Role": "arn:aws:iam::123456789012:role/fn",
+        },
+    }
+    if metadata is not None:
+        resource["Metadata"] = metadata
+    return resource
+
+
+def cdk_asset(path: str, prop: str = "Code") -> dict[str, Any]:
+    return {
+        "aws:cdk:path": "Stack/Fn/Resource",
+        "aws:asset:path": path,
+        "aws:asset:is-bundled": False,
+        "aws:asset:property": prop,
+    }
+
+
+def load_cdk(
+    project: Path, resources: dict[str, Any]
+) -> tuple[Application, list[tuple[PurePosixPath, int | None, str]]]:
+    """`project/cdk.out/Stack.template.json`, written with CDK's one-space indent."""
+    return load_project(
+        project / "cdk.out" / "Stack.template.json",
+        json.dumps({"Resources": resources}, indent=1),
+        project,
+    )
+
+
+def test_cdk_asset_metadata_names_the_code_and_layer_folders() -> None:
+    application, errors = load_template(
+        CDK_APP / "cdk.out" / "OrdersStack.template.json",
+        PurePosixPath("cdk.out/OrdersStack.template.json"),
+        max_bytes=10**7,
+        root=CDK_APP,
+    )
+    assert errors == []
+    assert [
+        (f.origin.resource, f.runtime, f.handler, f.code_uri) for f in application.functions
+    ] == [
+        ("OrdersFn8A4C2B19", "python3.12", "index.handler", ORDERS_ASSET),
+        ("ReportsFn5B7F0E28", "nodejs22.x", "index.handler", REPORTS_ASSET),
+    ]
+    assert [(layer.origin.resource, layer.content_uri) for layer in application.layers] == [
+        ("DepsLayer7A3B1C52", DEPS_ASSET)
+    ]
+    orders = application.functions[0]
+    assert orders.layers == ("${DepsLayer7A3B1C52}",)
+    assert orders.role is not None
+    assert [(g.name, g.pointer) for g in orders.role.grants][-1] == (
+        "OrdersFnServiceRoleDefaultPolicy4C2A6D1E",
+        "/Resources/OrdersFnServiceRoleDefaultPolicy4C2A6D1E/Properties/PolicyDocument",
+    )
+
+
+def test_cdk_asset_outside_the_root_is_an_error_at_the_metadata_line(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    elsewhere = tmp_path / "elsewhere" / "asset.1f2e"
+    layer = cdk_asset(str(elsewhere), "Content")
+    application, errors = load_cdk(
+        project,
+        {
+            "Deps": {
+                "Type": "AWS::Lambda::LayerVersion",
+                "Properties": {"Content": S3_CODE},
+                "Metadata": layer,
+            },
+            "Fn": cdk_function(cdk_asset("../../asset.9c8d")),
+            # A local `Code` outside the root is its own error; the metadata is not a fallback.
+            "Local": cdk_function(cdk_asset("asset.7b6a"), code="../../src"),
+        },
+    )
+    shown = PurePosixPath("cdk.out/Stack.template.json")
+    assert errors == [
+        (shown, 13, f"layer `Deps`: `aws:asset:path` {elsewhere} {OUTSIDE}"),
+        (shown, 31, f"function `Fn`: `aws:asset:path` ../../asset.9c8d {OUTSIDE}"),
+        (shown, 39, f"function `Local`: `Code` ../../src {OUTSIDE}"),
+    ]
+    assert code_and_layers(application) == ([None, None], [None])
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        {"aws:cdk:path": "Stack/Fn/Resource"},
+        # A container image's asset fills `Code.ImageUri`, never a code folder.
+        cdk_asset("asset.5e4f", "Code.ImageUri"),
+        {"aws:cdk:path": "Stack/Fn/Resource", "aws:asset:path": "asset.5e4f"},
+        cdk_asset("", "Code"),
+        cdk_asset("asset.5e4f", "Content"),
+    ],
+)
+def test_s3_code_without_a_code_asset_has_no_local_code(
+    tmp_path: Path, metadata: dict[str, Any] | None
+) -> None:
+    (tmp_path / "cdk.out" / "asset.5e4f").mkdir(parents=True)
+    application, errors = load_cdk(tmp_path, {"Fn": cdk_function(metadata)})
+    assert errors == []
+    assert code_and_layers(application) == ([None], [])
+
+
+def test_cdk_zip_asset_is_the_deployment_zip(tmp_path: Path) -> None:
+    name = "asset.3c2b1a.zip"
+    application, errors = load_cdk(tmp_path, {"Fn": cdk_function(cdk_asset(name))})
+    assert errors == []
+    assert code_and_layers(application) == ([name], [])
+    with zipfile.ZipFile(tmp_path / "cdk.out" / name, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+        archive.writestr(
+            "lsdemo_cache-2.5.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: lsdemo-cache\nVersion: 2.5\n",
+        )
+    report = scan([str(tmp_path)], Config(select=("LS-CODE-001",), fail_on_missing_db=False))
+    assert report.errors == ()
+    (linked,) = report.dependency_sets
+    assert (linked.kind, linked.origin.path.name, linked.functions) == (
+        "deployment-zip",
+        name,
+        ("Fn",),
+    )
+    assert f"`Fn`: code is the archive `{name}`; handler not analysed" in [
+        s.reason for s in report.not_analysed
+    ]
+
+
+def test_absolute_cdk_asset_path_inside_the_root_is_read_from_the_template_folder(
+    tmp_path: Path,
+) -> None:
+    code = tmp_path / "lambda" / "orders"
+    code.mkdir(parents=True)
+    (code / "requirements.txt").write_text("requests\n", encoding="utf-8")
+    application, errors = load_cdk(tmp_path, {"Fn": cdk_function(cdk_asset(str(code)))})
+    assert errors == []
+    assert code_and_layers(application) == (["../lambda/orders"], [])
+    report = scan([str(tmp_path)], Config(select=("LS-DEP-003",), fail_on_missing_db=False))
+    (linked,) = report.dependency_sets
+    assert (linked.origin.path.parent.name, linked.functions) == ("orders", ("Fn",))
+
+
+def test_sam_function_and_layer_honour_cdk_asset_metadata(tmp_path: Path) -> None:
+    resources = {
+        "Deps": {
+            "Type": "AWS::Serverless::LayerVersion",
+            "Properties": {"ContentUri": {"Bucket": "assets", "Key": "deps.zip"}},
+            "Metadata": cdk_asset("asset.d1e2", "ContentUri"),
+        },
+        "Fn": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "CodeUri": {"Bucket": "assets", "Key": "fn.zip"},
+                "Handler": "index.handler",
+                "Runtime": "python3.12",
+            },
+            "Metadata": cdk_asset("asset.f3a4", "CodeUri"),
+        },
+        # The property a Lambda function's asset fills is `Code`, never `CodeUri`.
+        "Plain": cdk_function(cdk_asset("asset.b5c6", "CodeUri")),
+    }
+    application, errors = load_cdk(tmp_path, resources)
+    assert errors == []
+    assert code_and_layers(application) == (["asset.f3a4", None], ["asset.d1e2"])
+
+
+@pytest.fixture(scope="module")
+def advisories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("cdk-store") / "advisories.sqlite3"
+    assert import_path(FIXTURES / "osv", path).errors == []
+    yield path
+
+
+def test_scan_of_cdk_output_reads_each_function_s_asset(
+    advisories: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES)
+    rules = ("LS-CODE-001", "LS-CODE-006", "LS-DEP-001", "LS-DEP-005")
+    config = Config(select=rules, db=advisories, advisory_max_age_days=100_000)
+    report = scan(["cdk_app"], config)
+    assert report.errors == ()
+    assert report.functions == 2
+    orders, reports, deps = (
+        f"cdk_app/cdk.out/{a}" for a in (ORDERS_ASSET, REPORTS_ASSET, DEPS_ASSET)
+    )
+    found = {
+        (f.rule.id, f.resource, f.location.path.as_posix(), f.location.start_line)
+        for f in report.findings
+    }
+    assert found == {
+        ("LS-CODE-001", "OrdersFn8A4C2B19", f"{orders}/index.py", 16),
+        ("LS-CODE-006", "OrdersFn8A4C2B19", f"{orders}/index.py", 13),
+        ("LS-CODE-001", "ReportsFn5B7F0E28", f"{reports}/index.js", 6),
+        ("LS-CODE-006", "ReportsFn5B7F0E28", f"{reports}/index.js", 4),
+        ("LS-DEP-001", "requirements.txt", f"{orders}/requirements.txt", 1),
+        ("LS-DEP-005", "requirements.txt", f"{orders}/requirements.txt", 1),
+        # The layer's installed tree: vulnerable, but no handler imports it.
+        ("LS-DEP-001", "python", f"{deps}/python", None),
+    }
+    assert {
+        (s.origin.path.as_posix(), s.functions, s.python_version) for s in report.dependency_sets
+    } == {
+        (f"{orders}/requirements.txt", ("OrdersFn8A4C2B19",), "3.12"),
+        (f"{deps}/python", ("OrdersFn8A4C2B19",), "3.12"),
+    }
+
+
+def test_policy_generate_reads_the_handlers_in_cdk_assets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    generated, errors = generate("cdk_app")
+    assert errors == []
+    assert [
+        (g.name, str(g.extraction.entry), g.policy and g.policy["Statement"]) for g in generated
+    ] == [
+        (
+            "OrdersFn8A4C2B19",
+            f"cdk_app/cdk.out/{ORDERS_ASSET}/index.py",
+            [
+                {
+                    "Action": ["dynamodb:PutItem"],
+                    "Effect": "Allow",
+                    "Resource": [
+                        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}"
+                        ":table/${OrdersTable315BB997}"
+                    ],
+                }
+            ],
+        ),
+        ("ReportsFn5B7F0E28", f"cdk_app/cdk.out/{REPORTS_ASSET}/index.js", []),
+    ]

@@ -10,11 +10,17 @@ and bucket notification that invokes them.
 A function's local code (`CodeUri`, `Code`) or a layer's local content (`ContentUri`,
 `Content`) that resolves outside the scanned root, links followed, is an error where it is
 written and is left out of the model, so that no later stage reads it.
+
+CDK output (`cdk.out/<Stack>.template.json`) points `Code` and `Content` at the S3 object
+the asset is uploaded to; the local copy is named by the resource's `Metadata`
+(`aws:asset:path`, relative to the template's folder, for the property in
+`aws:asset:property`), and is read as if the property named it, under the same check.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -230,6 +236,31 @@ class _Template:
         )
         return None
 
+    def asset_path(self, logical_id: str, owner: str) -> str | None:
+        """The local copy CDK staged for a function's code or a layer's content, from the
+        resource's `aws:asset:path` when its `aws:asset:property` is that property; `None`
+        (with an error at the path) when it resolves outside the scanned root."""
+        metadata = self.resources.get(logical_id, {}).get("Metadata")
+        key = _ASSET_PROPERTY.get(self.type_of(logical_id))
+        if not isinstance(metadata, dict) or key is None:
+            return None
+        path = metadata.get("aws:asset:path")
+        if (
+            metadata.get("aws:asset:property") != key
+            or not isinstance(path, str)
+            or not path.strip()
+        ):
+            return None
+        pointer = self.at("Resources", logical_id, "Metadata", "aws:asset:path")
+        local = self.local_path(owner, "aws:asset:path", path, pointer)
+        if local is None or self.folders is None or not Path(local).is_absolute():
+            return local
+        # Some CDK versions write the asset's absolute path: downstream, code and dependency
+        # files are matched by their paths below the template's folder, so it is made
+        # relative to that folder (it is inside the scanned root, which holds both).
+        base_dir, _root = self.folders
+        return Path(os.path.relpath(real_path(Path(local)), base_dir)).as_posix()
+
     def type_of(self, logical_id: str) -> str:
         resource = self.resources.get(logical_id, {})
         kind = resource.get("Type")
@@ -431,6 +462,8 @@ class _Template:
             code_uri = self.local_path(
                 f"function `{logical_id}`", code_key, code_uri, pointers.get(code_key, here)
             )
+        else:
+            code_uri = self.asset_path(logical_id, f"function `{logical_id}`")
         dead_letter = props.get("DeadLetterQueue") if is_sam else props.get("DeadLetterConfig")
         dlq = dead_letter.get("TargetArn") if isinstance(dead_letter, dict) else None
         invoke = props.get("EventInvokeConfig")
@@ -1147,6 +1180,8 @@ class _Template:
                 local,
                 self.at("Resources", logical_id, "Properties", key),
             )
+        else:
+            local = self.asset_path(logical_id, f"layer `{logical_id}`")
         self.layers.append(
             Layer(
                 self.origin(logical_id, "layer", self.at("Resources", logical_id)),
@@ -1191,6 +1226,13 @@ _READERS: dict[str, Callable[[_Template, str], None]] = {
     "AWS::SNS::Topic": _Template.read_topic,
 }
 _FUNCTION_TYPES = frozenset({"AWS::Lambda::Function", "AWS::Serverless::Function"})
+_ASSET_PROPERTY = {
+    "AWS::Lambda::Function": "Code",
+    "AWS::Serverless::Function": "CodeUri",
+    "AWS::Lambda::LayerVersion": "Content",
+    "AWS::Serverless::LayerVersion": "ContentUri",
+}
+"""The property whose local copy a resource's `aws:asset:path` may name."""
 
 
 def _enabled(value: Any) -> bool:
