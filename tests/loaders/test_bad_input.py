@@ -137,6 +137,17 @@ def test_gitignored_and_vendored_files_are_skipped(tmp_path: Path) -> None:
     assert report.files == 2
 
 
+def test_synth_output_is_read_though_gitignored(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("cdk.out\nbuild/\n", encoding="utf-8")
+    for rel in ("cdk.out/admin.json", "build/admin.json"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(json.dumps(GOOD), encoding="utf-8")
+    report = scan_dir(tmp_path)
+    assert [f.location.path.as_posix().rsplit("/", 2)[-2:] for f in report.findings] == [
+        ["cdk.out", "admin.json"]
+    ]
+
+
 def test_file_count_cap(tmp_path: Path) -> None:
     for i in range(5):
         (tmp_path / f"p{i}.json").write_text(json.dumps(GOOD), encoding="utf-8")

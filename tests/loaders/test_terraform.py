@@ -2619,13 +2619,20 @@ def test_discovery_reads_tf_json_and_cdktf_output_but_not_provider_caches(
         ("plan.json", Kind.JSON),
         ("terraform.tfvars.json", Kind.JSON),
     ]
-    # Ignored like any path when `.gitignore` lists it; read when scanned by name.
-    (tmp_path / ".gitignore").write_text("cdktf.out\n", encoding="utf-8")
-    ignored = discover(str(tmp_path), max_files=100, max_file_bytes=BIG)
-    assert sorted(c.display.name for c in ignored if isinstance(c, Candidate)) == [
+    # Read though `.gitignore` lists it (as CDKTF projects do): it is what is deployed.
+    (tmp_path / ".gitignore").write_text("cdktf.out\n*.tfvars.json\n", encoding="utf-8")
+    listed = discover(str(tmp_path), max_files=100, max_file_bytes=BIG)
+    assert sorted(c.display.name for c in listed if isinstance(c, Candidate)) == [
+        "cdk.tf.json",
+        "main.tf",
+        "manifest.json",
+        "plan.json",
+    ]
+    # A configured `exclude` still applies.
+    excluded = discover(str(tmp_path), exclude=("cdktf.out",), max_files=100, max_file_bytes=BIG)
+    assert sorted(c.display.name for c in excluded if isinstance(c, Candidate)) == [
         "main.tf",
         "plan.json",
-        "terraform.tfvars.json",
     ]
     named = discover(str(tmp_path / "cdktf.out"), max_files=100, max_file_bytes=BIG)
     assert sorted(c.display.name for c in named if isinstance(c, Candidate)) == [

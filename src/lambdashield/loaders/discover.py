@@ -205,10 +205,19 @@ def _looks_like_template(path: Path, max_file_bytes: int) -> bool:
     return any(marker in head for marker in _TEMPLATE_MARKERS)
 
 
-class _Ignore:
-    """The subset of gitignore that repositories use: globs, `**`, anchors, `dir/`, `!`."""
+_SYNTH_OUTPUT = frozenset({"cdk.out", "cdktf.out"})
+"""What `cdk synth` and `cdktf synth` write: the templates that are deployed. Projects list
+them in `.gitignore` (`cdk init` does), and a scan of the project must still read them."""
 
-    def __init__(self, rules: list[tuple[re.Pattern[str], bool, bool]]) -> None:
+
+class _Ignore:
+    """The subset of gitignore that repositories use: globs, `**`, anchors, `dir/`, `!`.
+
+    `.gitignore` does not apply inside synth output folders (`_SYNTH_OUTPUT`); the
+    configured `exclude` patterns apply everywhere.
+    """
+
+    def __init__(self, rules: list[tuple[re.Pattern[str], bool, bool, bool]]) -> None:
         self._rules = rules
 
     @classmethod
@@ -217,7 +226,8 @@ class _Ignore:
         with contextlib.suppress(OSError):
             lines = (root / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
         rules = []
-        for raw in (*lines, *extra):
+        for number, raw in enumerate((*lines, *extra)):
+            from_gitignore = number < len(lines)
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
@@ -228,14 +238,15 @@ class _Ignore:
             anchored = "/" in line.lstrip("/") or raw.strip().lstrip("!").startswith("/")
             body = _glob_to_regex(line.lstrip("/"))
             regex = re.compile(body if anchored else f"(?:.*/)?{body}")
-            rules.append((regex, negate, dir_only))
+            rules.append((regex, negate, dir_only, from_gitignore))
         return cls(rules)
 
     def matches(self, rel: PurePosixPath, is_dir: bool) -> bool:
         text = rel.as_posix()
+        synth = not _SYNTH_OUTPUT.isdisjoint(rel.parts)
         ignored = False
-        for regex, negate, dir_only in self._rules:
-            if dir_only and not is_dir:
+        for regex, negate, dir_only, from_gitignore in self._rules:
+            if (dir_only and not is_dir) or (synth and from_gitignore):
                 continue
             if regex.fullmatch(text):
                 ignored = not negate
