@@ -159,6 +159,7 @@ def _scan(paths: Sequence[str | Path], config: Config) -> ScanReport:
             link_dependencies(loaded.applications, loaded.dependency_sets),
             parsed={s.path: s for s in loaded.handlers if s.path is not None},
         )
+        _copies(loaded)
     store = _advisories(loaded, config)
     try:
         findings = _check(loaded, rules, config, store)
@@ -283,6 +284,30 @@ def _included(loaded: _Loaded) -> None:
     """A requirements file another one includes with `-r` is read there, not twice."""
     included = {path for s in loaded.dependency_sets for path in s.includes}
     loaded.dependency_sets = [s for s in loaded.dependency_sets if s.origin.path not in included]
+
+
+def _copies(loaded: _Loaded) -> None:
+    """A dependency file no function ships that is a copy of one a function does (the
+    source folder beside its `cdk.out` asset) is reported once, on the function's."""
+    shipped = {
+        (s.kind, s.origin.path.name, s.dependencies): s.origin.path
+        for s in loaded.dependency_sets
+        if s.functions
+    }
+    kept = []
+    for found in loaded.dependency_sets:
+        same = (
+            None
+            if found.functions
+            else shipped.get((found.kind, found.origin.path.name, found.dependencies))
+        )
+        if same is None:
+            kept.append(found)
+        else:
+            loaded.skipped.append(
+                SkippedInput(found.origin.path, f"the same dependencies as {same}; checked there")
+            )
+    loaded.dependency_sets = kept
 
 
 def _load_handlers(

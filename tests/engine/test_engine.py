@@ -162,3 +162,61 @@ def test_a_scan_leaves_the_callers_frozen_objects_frozen(tmp_path: Path) -> None
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+COPIED_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: build/orders/
+      Handler: app.handler
+      Runtime: python3.12
+"""
+
+COPIED_HANDLER = """\
+import subprocess
+
+
+def handler(event, context):
+    return subprocess.run(event["cmd"], shell=True)
+"""
+
+
+def test_copies_of_a_functions_handler_and_dependencies_are_reported_once(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "template.yaml").write_text(COPIED_TEMPLATE, encoding="utf-8")
+    for folder in ("build/orders", "src/orders"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "app.py").write_text(COPIED_HANDLER, encoding="utf-8")
+        (tmp_path / folder / "requirements.txt").write_text("requests>=2\n", encoding="utf-8")
+    # A different file of the same name is no copy.
+    (tmp_path / "src/other").mkdir()
+    (tmp_path / "src/other/requirements.txt").write_text("requests>=3\n", encoding="utf-8")
+    report = scan([tmp_path], Config(select=("LS-CODE-001", "LS-DEP-003")))
+    found = sorted(
+        (f.rule.id, f.location.path.relative_to(PurePosixPath(tmp_path.as_posix())).as_posix())
+        for f in report.findings
+    )
+    assert found == [
+        ("LS-CODE-001", "build/orders/app.py"),
+        ("LS-DEP-003", "build/orders/requirements.txt"),
+        ("LS-DEP-003", "src/other/requirements.txt"),
+    ]
+    base = tmp_path.as_posix()
+    assert sorted(
+        (s.path.as_posix().removeprefix(base + "/"), s.reason.replace(base + "/", ""))
+        for s in report.not_analysed
+        if s.path.parent.name == "orders"
+    ) == [
+        (
+            "src/orders/app.py",
+            "the same code as build/orders/app.py, the handler of `Orders`; analysed there",
+        ),
+        (
+            "src/orders/requirements.txt",
+            "the same dependencies as build/orders/requirements.txt; checked there",
+        ),
+    ]

@@ -23,6 +23,7 @@ lists its entry points, and each `Function.handler` says which one is its own.
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import posixpath
 import re
@@ -166,6 +167,9 @@ class _Result:
     errors: list[ScanError] = field(default_factory=list)
     skipped: list[SkippedInput] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    claimed: dict[bytes, str] = field(default_factory=dict)
+    """What each handler file a template names holds (a digest of its bytes), with how a
+    copy of it is told where it was analysed."""
 
 
 def load_handlers(
@@ -389,6 +393,10 @@ def _load_claimed(claim: _Claim, max_bytes: int, result: _Result) -> None:
     if isinstance(data, ScanError):
         result.errors.append(data)
         return
+    names = ", ".join(f"`{n}`" for n in sorted({f.origin.resource for f in claim.functions}))
+    result.claimed.setdefault(
+        hashlib.sha256(data).digest(), f"{display.as_posix()}, the handler of {names}"
+    )
     text = _decode(data, display)
     if isinstance(text, ScanError):
         result.errors.append(text)
@@ -431,6 +439,12 @@ def _load_unclaimed(real: Path, display: PurePosixPath, max_bytes: int, result: 
         result.skipped.append(
             SkippedInput(display, f"handler file over the {max_bytes:,}-byte limit; not analysed")
         )
+        return
+    # A copy of a handler a template names (the source beside its `cdk.out` asset, a
+    # build folder's copy) is analysed once, as that function's handler.
+    same = result.claimed.get(hashlib.sha256(head).digest())
+    if same is not None:
+        result.skipped.append(SkippedInput(display, f"the same code as {same}; analysed there"))
         return
     text = _decode(head, display)
     if isinstance(text, ScanError):
