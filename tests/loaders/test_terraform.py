@@ -22,7 +22,19 @@ from lambdashield.config import Config
 from lambdashield.engine import scan
 from lambdashield.errors import LoaderError
 from lambdashield.loaders import terraform
-from lambdashield.loaders._hcl import Call, HclSyntaxError, Opaque, Ref, Template, parse_hcl
+from lambdashield.loaders._hcl import (
+    Call,
+    Conditional,
+    For,
+    HclSyntaxError,
+    Opaque,
+    Operation,
+    Ref,
+    Splat,
+    Template,
+    Traversal,
+    parse_hcl,
+)
 from lambdashield.loaders._tf_json import parse_tf_json
 from lambdashield.loaders.discover import Candidate, Kind, discover
 from lambdashield.loaders.link import function_code
@@ -1013,7 +1025,10 @@ resource "aws_lambda_function" "fn" {
     assert fn.runtime == Unresolved("var.runtime", "variable has no default")
     assert fn.handler == "local.a"
     assert {e.name: e.value for e in fn.environment} == {
-        "PICKED": Unresolved('var.enabled ? "x" : "y"', "expression is not evaluated"),
+        # The condition is evaluated, and it is not known: the reason names it.
+        "PICKED": Unresolved(
+            'var.enabled ? "x" : "y"', "condition var.enabled: variable not declared"
+        ),
         "TOKEN": Unresolved("each.value", "`each` values are not known here"),
         "FILE": Unresolved(
             'file("../../secret.txt")', "file outside the scanned folder is never read"
@@ -1197,6 +1212,17 @@ _TOKENS = st.sampled_from(
         "/*",
         "*/",
         "true ? 1 : 2",
+        "a ? b : c ? d : e",
+        "x = [for k, v in local.x : v.a if v.b]",
+        "for_each = { for k, v in var.v : v.name => k... if v != null }",
+        "count = var.v ? 1 : 0",
+        "managed_policy_arns = aws_iam_role.r[*].arn",
+        "x = values(aws_iam_role.r).*.name[0]",
+        "x = !var.v && 1 + 2 * 3 >= length(var.v) || -x % 0 == 1 / 0",
+        "[*]",
+        ".*",
+        "...",
+        "=>",
         "for x in y : x",
         "module.m.out",
         "count = 0",
@@ -1300,6 +1326,20 @@ _EXPRESSIONS = st.one_of(
             "count.index",
             "var.a ? 1 : 2",
             "[for x in var.a : x]",
+            "[for i, x in local.a : { A = i, B = x.a } if x != null]",
+            "{ for k, v in var.b : v => k... }",
+            "{ for k, v in var.a : k => v if v }",
+            "var.a == null ? local.b : [var.a]",
+            "length(var.a) > 0 && !var.b ? 1 : 0",
+            "aws_iam_role.a[*].arn",
+            "aws_iam_policy.b.*.arn",
+            "values(aws_lambda_function.a)[*].arn",
+            "[for r in aws_iam_role.b : r.arn]",
+            "aws_lambda_function.b",
+            "flatten([var.a, [local.b]])",
+            'distinct(compact(concat(var.a, [null, ""])))',
+            "keys(var.a)[0]",
+            "var.b * 2 - 1",
             '<<EOF\n{"Statement": ${var.a}}\nEOF',
             "statement.value",
             "statement.value.a",
@@ -3023,7 +3063,7 @@ data "aws_iam_policy_document" "p" {
   }
 
   dynamic "statement" {
-    for_each = [for s in var.statements : s]
+    for_each = [for s in var.more_statements : s]
     content {
       actions = ["iam:PassRole"]
     }
@@ -3091,8 +3131,8 @@ def test_dynamic_sets_try_and_attributes_an_element_lacks(tmp_path: Path) -> Non
         ),
     ]
     assert (unread.name, unread.pointer, unread.document) == (
-        'data.aws_iam_policy_document.p dynamic "statement" '
-        "(for_each = [for s in var.statements : s]: expression is not evaluated)",
+        'data.aws_iam_policy_document.p dynamic "statement" (for_each = [for s in '
+        "var.more_statements : s]: `for` over var.more_statements: variable not declared)",
         f"{doc}/2",
         None,
     )
@@ -3906,3 +3946,517 @@ def test_a_dynamic_key_named_like_an_argument_keeps_the_arguments_lines(tmp_path
         (f"{content}/actions/actions/0", (actions, actions)),
         (f"{content}/other/actions/0", (actions, actions)),
     ]
+
+
+# --- `for` expressions, conditionals, operators and splats --------------------------------
+
+EXPRESSIONS = FIXTURES / "expressions"
+EXPRESSIONS_MAIN = EXPRESSIONS / "main.tf"
+EXPRESSIONS_WORKERS = EXPRESSIONS / "workers.tf"
+
+
+def test_hcl_expressions_become_their_own_objects() -> None:
+    text = (
+        "a = [for i, x in var.l : x.n if x.e]\n"
+        "b = {for k, v in var.m : v.group => k... if v != null}\n"
+        "c = a ? b : c ? d : e\n"
+        "d = !var.x && -1 < 2\n"
+        "e = aws_iam_role.this[*].arn\n"
+        "f = x[*].a[*].b\n"
+        "g = x.*.a[0]\n"
+        'h = values(m)[0]["k"]\n'
+        'i = "%{ if var.x }y%{ endif }"\n'
+    )
+    body = parse_hcl(text, PurePosixPath("x.tf")).body.attributes
+    x = Ref(("x",), "x")
+    assert body["a"] == For(
+        ("i", "x"),
+        Ref(("var", "l"), "var.l"),
+        None,
+        Ref(("x", "n"), "x.n"),
+        Ref(("x", "e"), "x.e"),
+        "[for i, x in var.l : x.n if x.e]",
+    )
+    assert body["b"] == For(
+        ("k", "v"),
+        Ref(("var", "m"), "var.m"),
+        Ref(("v", "group"), "v.group"),
+        Ref(("k",), "k"),
+        Operation("!=", (Ref(("v",), "v"), None), "v != null"),
+        "{for k, v in var.m : v.group => k... if v != null}",
+        mapping=True,
+        grouped=True,
+    )
+    # The grammar groups `a ? b : c ? d : e` to the left; HCL, and so the object, to the
+    # right.
+    assert body["c"] == Conditional(
+        Ref(("a",), "a"),
+        Ref(("b",), "b"),
+        Conditional(Ref(("c",), "c"), Ref(("d",), "d"), Ref(("e",), "e"), "c ? d : e"),
+        "a ? b : c ? d : e",
+    )
+    assert body["d"] == Operation(
+        "&&",
+        (
+            Operation("!", (Ref(("var", "x"), "var.x"),), "!var.x"),
+            Operation("<", (Operation("-", (1,), "-1"), 2), "-1 < 2"),
+        ),
+        "!var.x && -1 < 2",
+    )
+    assert body["e"] == Splat(
+        Ref(("aws_iam_role", "this"), "aws_iam_role.this"), ("arn",), "aws_iam_role.this[*].arn"
+    )
+    # Every step after a `[*]` is the splat's, a second `[*]` included; an index after a
+    # `.*` applies to the list it makes.
+    assert body["f"] == Splat(x, ("a", Splat(None, ("b",), "[*].b")), "x[*].a[*].b")
+    assert body["g"] == Traversal(Splat(x, ("a",), "x.*.a"), (0,), "x.*.a[0]")
+    assert body["h"] == Traversal(
+        Call("values", (Ref(("m",), "m"),), "values(m)", path=PurePosixPath("x.tf"), line=8),
+        (0, "k"),
+        'values(m)[0]["k"]',
+    )
+    assert body["i"] == Opaque('"%{ if var.x }y%{ endif }"')
+
+
+def test_a_filtering_for_expression_makes_the_for_each_instances() -> None:
+    app, errors = load("expressions")
+    assert errors == []
+    # `legacy` is not enabled: no function, role or policy of it.
+    assert [f.origin.resource for f in app.functions] == [
+        'aws_lambda_function.this["billing"]',
+        'aws_lambda_function.this["orders"]',
+        "aws_lambda_function.worker[0]",
+    ]
+    assert [r.origin.resource for r in app.roles] == [
+        'aws_iam_role.this["billing"]',
+        'aws_iam_role.this["orders"]',
+        "aws_iam_role.worker",
+    ]
+    billing, orders = app.functions[:2]
+    for fn, key, level in ((billing, "billing", "INFO"), (orders, "orders", "WARN")):
+        assert (fn.origin.pointer, fn.runtime, fn.code_uri) == (
+            f"/resource/aws_lambda_function/this/{key}",
+            "python3.12",
+            f"build/{key}.zip",
+        )
+        assert role_of(fn).origin.resource == f'aws_iam_role.this["{key}"]'
+        # The grouping `...` form: each runtime's functions, in key order.
+        assert [(e.name, e.value) for e in fn.environment] == [
+            ("RUNTIMES", '{"python3.12":["billing","orders"]}'),
+            ("LOG_LEVEL", level),
+        ]
+    # The URL's `for_each` is the list of public names, a `for` with a condition.
+    assert [(t.kind, t.name, t.pointer) for t in orders.triggers] == [
+        (
+            TriggerKind.FUNCTION_URL,
+            'aws_lambda_function_url.public["orders"]',
+            "/resource/aws_lambda_function_url/public/orders",
+        )
+    ]
+    assert billing.triggers == ()
+
+
+def test_a_local_list_built_with_for_gives_exact_policy_statements() -> None:
+    app, _ = load("expressions")
+    statement = line(EXPRESSIONS_MAIN, "Statement = [for s in local.statements")
+    tables = "arn:aws:dynamodb:eu-west-1:123456789012:table"
+    for key, actions, resources in (
+        ("billing", ["dynamodb:*"], [f"{tables}/invoices", f"{tables}/payments"]),
+        ("orders", ["dynamodb:GetItem", "dynamodb:PutItem"], [f"{tables}/orders"]),
+    ):
+        fn = function(app, f'aws_lambda_function.this["{key}"]')
+        [grant] = role_of(fn).grants
+        # `for_each = aws_iam_role.this`: each policy is its own role's (`each.value.id`).
+        assert (grant.source, grant.name, grant.pointer) == (
+            GrantSource.INLINE,
+            f"{key}-tables",
+            f"/resource/aws_iam_role_policy/tables/{key}/policy",
+        )
+        document = grant.document
+        assert document is not None and document.grammar_errors == ()
+        # Only its own function's statement: `if s.Sid == upper(each.key)`.
+        doc = f"/resource/aws_iam_role_policy/tables/{key}/policy/Statement/0"
+        assert statements_of(document) == [
+            (
+                key.upper(),
+                "Allow",
+                doc,
+                [(a, f"{doc}/Action/{i}") for i, a in enumerate(actions)],
+                [(r, f"{doc}/Resource/{i}") for i, r in enumerate(resources)],
+                (),
+            )
+        ]
+        # Generated statements have no text of their own: the line that makes them.
+        assert document.origin.lines(f"{doc}/Action/0") == (statement, statement)
+
+
+def test_count_from_a_conditional() -> None:
+    app, _ = load("expressions")
+    # `var.with_worker` is true: one worker; `var.with_legacy_worker` false: none.
+    addresses = [f.origin.resource for f in app.functions]
+    assert "aws_lambda_function.worker[0]" in addresses
+    assert not any("legacy" in a for a in addresses)
+    worker = function(app, "aws_lambda_function.worker[0]")
+    block = line(EXPRESSIONS_WORKERS, 'resource "aws_lambda_function" "worker"')
+    assert (worker.origin.pointer, worker.origin.lines(worker.origin.pointer)) == (
+        "/resource/aws_lambda_function/worker/0",
+        (block, block + 7),
+    )
+
+
+def test_a_splat_over_instances_in_managed_policy_arns_and_resources() -> None:
+    app, _ = load("expressions")
+    worker = function(app, "aws_lambda_function.worker[0]")
+    grants = role_of(worker).grants
+    known = [g for g in grants if g.document is not None]
+    # `aws_iam_policy.worker[*].arn`: each instance, in index order, at its own index.
+    assert [(g.source, g.name, g.pointer) for g in known] == [
+        (
+            GrantSource.CUSTOMER_MANAGED,
+            f"aws_iam_policy.worker[{i}]",
+            f"/resource/aws_iam_role/worker/managed_policy_arns/{i}",
+        )
+        for i in (0, 1)
+    ]
+    actions = line(EXPRESSIONS_WORKERS, "actions   = [var.worker_actions[count.index]]")
+    for i, (grant, action) in enumerate(zip(known, ("sqs:ReceiveMessage", "sqs:*"), strict=True)):
+        doc = f"/data/aws_iam_policy_document/worker/{i}/statement/0"
+        assert statements_of(grant.document) == [
+            (
+                None,
+                "Allow",
+                doc,
+                [(action, f"{doc}/actions/0")],
+                # `aws_sqs_queue.jobs[*].arn`: each queue's ARN, known only after apply.
+                [(f"${{aws_sqs_queue.jobs[{q}].arn}}", f"{doc}/resources/{q}") for q in (0, 1)],
+                (),
+            )
+        ]
+        assert grant.document is not None
+        assert grant.document.origin.lines(f"{doc}/actions/0") == (actions, actions)
+
+
+def test_an_unknown_for_collection_stays_unknown_with_its_reason() -> None:
+    app, _ = load("expressions")
+    worker = function(app, "aws_lambda_function.worker[0]")
+    unread = [g for g in role_of(worker).grants if g.document is None]
+    assert [(g.source, g.name, g.pointer) for g in unread] == [
+        (
+            GrantSource.CUSTOMER_MANAGED,
+            f'data.aws_iam_policy_document.worker[{i}] dynamic "statement" (for_each = '
+            "{ for s in var.extra_statements : s.sid => s }: `for` over var.extra_statements: "
+            "variable has no default)",
+            f"/data/aws_iam_policy_document/worker/{i}/dynamic/statement/0",
+        )
+        for i in (0, 1)
+    ]
+
+
+def test_expressions_scan_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(functions_module, "today", lambda: datetime.date(2025, 6, 1))
+    monkeypatch.chdir(FIXTURES.parents[2])
+    report = scan(["tests/fixtures/terraform/expressions"], Config(fail_on_missing_db=False))
+    assert report.errors == ()
+    folder = PurePosixPath("tests/fixtures/terraform/expressions")
+    worker = "aws_lambda_function.worker[0]"
+    dynamic = line(EXPRESSIONS_WORKERS, 'dynamic "statement"')
+    assert sorted(
+        (f.rule.id, f.resource, f.location.path, f.location.start_line) for f in report.findings
+    ) == [
+        # orders is public (`if fn.public`), billing is not.
+        (
+            "LS-API-001",
+            'aws_lambda_function.this["orders"]',
+            folder / "main.tf",
+            line(EXPRESSIONS_MAIN, 'authorization_type = "NONE"'),
+        ),
+        # `dynamodb:*` of billing's statement, built by the `for` of `local.statements`:
+        # at the policy's `Statement` line.
+        (
+            "LS-IAM-002",
+            'aws_lambda_function.this["billing"]',
+            folder / "main.tf",
+            line(EXPRESSIONS_MAIN, "Statement = [for s in local.statements"),
+        ),
+        # `sqs:*`, the second policy of the splat.
+        (
+            "LS-IAM-002",
+            worker,
+            folder / "workers.tf",
+            line(EXPRESSIONS_WORKERS, "actions   = [var.worker_actions[count.index]]"),
+        ),
+        # Each policy document's `dynamic` block over an unknown `for`.
+        ("LS-IAM-013", worker, folder / "workers.tf", dynamic),
+        ("LS-IAM-013", worker, folder / "workers.tf", dynamic),
+    ]
+    # No python2.7 finding: `legacy` and `legacy_worker` are not deployed.
+    assert len({f.fingerprint for f in report.findings}) == len(report.findings)
+
+
+def test_expressions_in_hcl_and_json_give_the_same_model() -> None:
+    twins = FIXTURES / "expressions_twins"
+    hcl, hcl_errors = load_folder(twins / "hcl", "twins")
+    tf_json, json_errors = load_folder(twins / "json", "twins")
+    assert hcl_errors == json_errors == []
+    assert _one_file_name(tf_json) == _one_file_name(hcl)
+    # `count = var.with_worker ? 1 : 0` is 0: no worker; `legacy` is filtered out.
+    assert [
+        (f.origin.resource, f.runtime, [(e.name, e.value) for e in f.environment])
+        for f in tf_json.functions
+    ] == [
+        (
+            f'aws_lambda_function.this["{key}"]',
+            runtime,
+            [("STATES", '{"disabled":["legacy"],"enabled":["billing","orders"]}')],
+        )
+        for key, runtime in (("billing", "python3.8"), ("orders", "python3.12"))
+    ]
+    [grant] = role_of(tf_json.functions[0]).grants
+    assert (grant.name, grant.pointer) == (
+        "aws_iam_policy.this[0]",
+        "/resource/aws_iam_role/shared/managed_policy_arns/0",
+    )
+    doc = "/resource/aws_iam_policy/this/0/policy/Statement"
+    assert statements_of(grant.document) == [
+        (
+            sid,
+            "Allow",
+            f"{doc}/{i}",
+            [(action, f"{doc}/{i}/Action/0")],
+            [("*", f"{doc}/{i}/Resource")],
+            (),
+        )
+        for i, (sid, action) in enumerate(
+            (("BILLING", "dynamodb:*"), ("ORDERS", "dynamodb:GetItem"))
+        )
+    ]
+    # Lines come from the JSON text: the string that holds the `for`.
+    main = twins / "json" / "main.tf.json"
+    policy = line(main, '"policy": "${jsonencode(')
+    assert grant.document is not None
+    assert grant.document.origin.lines(f"{doc}/0/Action/0") == (policy, policy)
+
+
+EXPRESSION_EDGES = """
+variable "names" {
+  default = ["b", "a", "b"]
+}
+
+variable "sizes" {
+  default = { small = 128, large = 1024 }
+}
+
+variable "missing" {}
+
+resource "aws_iam_role" "each" {
+  for_each = toset(["x", "y"])
+  name     = "role-${each.key}"
+}
+
+resource "aws_iam_role" "counted" {
+  count = 2
+  name  = "counted-${count.index}"
+}
+
+resource "aws_iam_role" "unknown" {
+  count = var.missing
+  name  = "unknown"
+}
+
+resource "aws_iam_role" "r" {
+  inline_policy {
+    policy = data.aws_iam_policy_document.p.json
+  }
+}
+
+data "aws_iam_policy_document" "p" {
+  dynamic "statement" {
+    for_each = ["s3:GetObject"]
+    content {
+      actions   = [for statement in ["s3:PutObject"] : statement]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+  runtime       = "python3.12"
+  role          = aws_iam_role.r.arn
+
+  environment {
+    variables = {
+      INDEXED   = jsonencode([for i, n in var.names : "${i}=${n}"])
+      SET       = jsonencode([for k, n in toset(var.names) : "${k}=${n}"])
+      MAP       = jsonencode([for k, v in var.sizes : "${k}=${v}"])
+      GROUPED   = jsonencode({ for n in var.names : n => n... })
+      NESTED    = jsonencode([for a in [1, 2] : [for b in ["x", "y"] : "${a}${b}"]])
+      KEYS      = jsonencode({ for k, v in var.sizes : v => k })
+      CHAIN     = var.sizes.small > 512 ? "large" : var.sizes.small > 64 ? "medium" : "small"
+      LOGIC = jsonencode([
+        !true, true && false, false || true, 1 == 1.0, "1" == 1, null == null
+      ])
+      NUMBERS = jsonencode([1 + 2 * 3, 7 / 2, 8 / 2, -7 % 3, 2 - 5, "3" + 1, 2 < 3, 3 >= 4])
+      FUNCTIONS = jsonencode([
+        length(var.names), keys(var.sizes), values(var.sizes), contains(var.names, "a"),
+        flatten([[1], [2, [3]]]), distinct(var.names), compact(["a", "", null, "b"])
+      ])
+      SPLATS = jsonencode([
+        aws_iam_role.counted[*].name,
+        aws_iam_role.counted.*.name,
+        values(aws_iam_role.each)[*].name,
+        [{ a = [{ b = 1 }, { b = 2 }] }][*].a[*].b,
+        [{ a = "p" }, { a = "q" }].*.a[1],
+        null[*],
+      ])
+      OBJECTS   = jsonencode([for r in aws_iam_role.each : r.name])
+      LENGTH    = length(aws_iam_role.counted)
+      DUPLICATE = { for n in var.names : n => 1 }
+      UNKNOWN   = [for x in var.missing : x]
+      KEY       = { for n in var.names : var.missing => n }
+      CONDITION = [for n in var.names : n if var.missing]
+      NOT_BOOL  = [for n in var.names : n if n]
+      NULL      = [for n in null : n]
+      OPERAND   = var.missing + 1
+      COMPARE   = [1] == [1]
+      MAP_SPLAT = aws_iam_role.each[*].arn
+      COUNT     = aws_iam_role.unknown[*].arn
+      TOO_BIG = 9999999999999999999999999999999999999999 * 9999999999999999999999999999999999999999
+    }
+  }
+}
+"""
+
+
+def test_for_conditionals_operators_and_splats_evaluate_as_terraform_does(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "main.tf").write_text(EXPRESSION_EDGES, encoding="utf-8")
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    [fn] = app.functions
+    values = {e.name: e.value for e in fn.environment}
+    assert values == {
+        # A list's index, a set's elements once each and in order (each its own key), a
+        # map's keys in order.
+        "INDEXED": '["0=b","1=a","2=b"]',
+        "SET": '["a=a","b=b"]',
+        "MAP": '["large=1024","small=128"]',
+        "GROUPED": '{"a":["a"],"b":["b","b"]}',
+        "NESTED": '[["1x","1y"],["2x","2y"]]',
+        # Keys made strings.
+        "KEYS": '{"1024":"large","128":"small"}',
+        # `a ? b : c ? d : e` is `a ? b : (c ? d : e)`.
+        "CHAIN": "medium",
+        # A string is never equal to a number.
+        "LOGIC": "[false,false,true,true,false,true]",
+        "NUMBERS": "[7,3.5,4,-1,-3,4,true,false]",
+        "FUNCTIONS": '[3,["large","small"],[1024,128],true,[1,2,3],["b","a"],["a","b"]]',
+        # A resource with `count` is its instances in order; `values()` of one with
+        # `for_each` in key order; a nested `[*]` maps each element; `.*` then `[1]` is
+        # the second of the list it makes; `null[*]` is empty.
+        "SPLATS": (
+            '[["counted-0","counted-1"],["counted-0","counted-1"],["role-x","role-y"],'
+            '[[1,2]],"q",[]]'
+        ),
+        "OBJECTS": '["role-x","role-y"]',
+        "LENGTH": 2,
+        "DUPLICATE": Unresolved(
+            "{ for n in var.names : n => 1 }",
+            '`for` makes the key "b" twice, Terraform\'s error (`...` after the value groups them)',
+        ),
+        "UNKNOWN": Unresolved(
+            "[for x in var.missing : x]", "`for` over var.missing: variable has no default"
+        ),
+        "KEY": Unresolved(
+            "{ for n in var.names : var.missing => n }",
+            "`for` key var.missing: variable has no default",
+        ),
+        "CONDITION": Unresolved(
+            "[for n in var.names : n if var.missing]",
+            "`for` condition var.missing: variable has no default",
+        ),
+        "NOT_BOOL": Unresolved("[for n in var.names : n if n]", "`for` condition n: not a bool"),
+        "NULL": Unresolved("[for n in null : n]", "`for` over null: null is not a collection"),
+        "OPERAND": Unresolved("var.missing + 1", "operand var.missing: variable has no default"),
+        "COMPARE": Unresolved("[1] == [1]", "`==` of collections is not evaluated here"),
+        "MAP_SPLAT": Unresolved(
+            "aws_iam_role.each[*].arn",
+            "a resource with for_each is a map, which a splat does not go through "
+            "(Terraform's error; `values(...)[*]` does)",
+        ),
+        "COUNT": Unresolved(
+            "aws_iam_role.unknown[*].arn",
+            "splat over aws_iam_role.unknown: count = var.missing: variable has no default",
+        ),
+        "TOO_BIG": Unresolved(
+            "9999999999999999999999999999999999999999 * 9999999999999999999999999999999999999999",
+            "a number too large to evaluate here",
+        ),
+    }
+    # Inside the `for`, `statement` is its own iterator, not the dynamic block's.
+    [grant] = role_of(fn).grants
+    content = "/data/aws_iam_policy_document/p/dynamic/statement/0/content/0"
+    assert statements_of(grant.document) == [
+        (
+            None,
+            "Allow",
+            content,
+            [("s3:PutObject", f"{content}/actions/0")],
+            [("s3:GetObject", f"{content}/resources/0")],
+            (),
+        )
+    ]
+
+
+def test_a_for_each_over_a_resource_binds_each_instance(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_lambda_function" "fn" {\n'
+        '  for_each      = toset(["a", "b"])\n'
+        '  function_name = "fn-${each.key}"\n'
+        "}\n\n"
+        'resource "aws_lambda_function_url" "url" {\n'
+        "  for_each           = aws_lambda_function.fn\n"
+        "  function_name      = each.value.function_name\n"
+        '  authorization_type = "NONE"\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    # `each.value` is the function instance of the same key.
+    assert [(f.origin.resource, [t.name for t in f.triggers]) for f in app.functions] == [
+        ('aws_lambda_function.fn["a"]', ['aws_lambda_function_url.url["a"]']),
+        ('aws_lambda_function.fn["b"]', ['aws_lambda_function_url.url["b"]']),
+    ]
+
+
+def test_for_expressions_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terraform, "MAX_FOR_ELEMENTS", 8)
+    (tmp_path / "main.tf").write_text(
+        "locals {\n  pairs = [for a in [1, 2] : [for b in [1, 2, 3] : a * b]]\n}\n\n"
+        'resource "aws_lambda_function" "fn" {\n'
+        "  environment {\n"
+        "    variables = {\n"
+        "      SMALL = jsonencode([for a in [1, 2] : a])\n"
+        "      PAIRS = local.pairs\n"
+        "    }\n"
+        "  }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    app, errors = load_folder(tmp_path)
+    assert errors == []
+    [fn] = app.functions
+    # 2 elements, then 2 and 3: the second inner `for` is past the bound.
+    assert {e.name: e.value for e in fn.environment} == {
+        "SMALL": "[1,2]",
+        "PAIRS": [
+            [1, 2, 3],
+            Unresolved(
+                "[for b in [1, 2, 3] : a * b]",
+                "more elements than the 8 lambdashield goes through in `for` expressions of "
+                "one root module",
+            ),
+        ],
+    }

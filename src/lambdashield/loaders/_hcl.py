@@ -3,7 +3,11 @@
 tree-sitter's HCL grammar builds the syntax tree in C; one walk turns it into blocks of
 attributes whose values are Python literals (`str`, `int`, `float`, `bool`, `None`, `list`,
 `dict`) or, where evaluation needs a context, small expression objects (`Ref`, `Call`,
-`Template`, `Opaque`). Nothing is evaluated here.
+`Template`, `For`, `Conditional`, `Operation`, `Splat`, `Traversal`, and `Opaque` for what
+the loader does not evaluate: template directives). Nothing is evaluated here.
+
+The expression objects are frozen dataclasses with slots, never `NamedTuple`s: a union of
+many of those makes mypy hang.
 
 Pointers follow Terraform's JSON syntax: `/resource/aws_lambda_function/orders/runtime`,
 `/variable/region/default`, `/locals/prefix`. A nested block is `/<type>` when it is
@@ -31,16 +35,23 @@ from tree_sitter import Language, Node, Parser
 from lambdashield.loaders._json import JsonLines, escape_pointer
 
 __all__ = [
+    "EXPRESSIONS",
     "Block",
     "Call",
+    "Conditional",
+    "For",
     "HclFile",
     "HclSyntaxError",
     "Opaque",
+    "Operation",
     "Ref",
+    "Splat",
     "Template",
+    "Traversal",
     "parse_hcl",
     "parse_templates",
     "rebuilt",
+    "subexpressions",
 ]
 
 MAX_DEPTH = 128
@@ -99,31 +110,159 @@ class Template:
 
 
 @dataclass(frozen=True, slots=True)
+class For:
+    """`[for i, x in collection : value if condition]`, or `{for k, v in collection : key
+    => value if condition}` (`...` after the value: each key's values in a list)."""
+
+    names: tuple[str, ...]
+    """The iterator names: `(value,)` or `(key, value)`, the key a list's index."""
+    collection: Any
+    key: Any
+    """The key expression of the map form (`None` in the list form)."""
+    value: Any
+    condition: Any
+    """The `if` expression; `True` when there is none."""
+    text: str
+    mapping: bool = False
+    grouped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """`condition ? true : false`."""
+
+    condition: Any
+    true: Any
+    false: Any
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """`a == b`, `!a`, `-a`, `a && b`, `a + b`, ...: the operator as written, then one
+    operand (`!`, unary `-`) or two."""
+
+    operator: str
+    operands: tuple[Any, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Splat:
+    """`source[*].a[0]` or `source.*.a`: `steps` applied to each element of `source`, into
+    a list (a `null` source has no element, any other value that is not a list is one).
+
+    A `[*]` writes every later step into the splat: `x[*].a[*].b` is a splat of `x` whose
+    steps are `"a"` and a splat of the element (`source` is `None`) whose step is `"b"`.
+    A `.*` takes only the attribute names after it; an index that follows applies to the
+    list it makes (a `Traversal` of the splat)."""
+
+    source: Any
+    steps: tuple[Any, ...]
+    """As `Ref.parts` after its name; a `Splat` with no source for a splat of the element."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Traversal:
+    """Attributes and indexes of an expression that is not a name: `values(m)[0]`,
+    `[for x in l : x][0]`, `(x.*.a)[0]`."""
+
+    source: Any
+    steps: tuple[Any, ...]
+    """As `Ref.parts` after its name."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Opaque:
-    """An expression the loader does not evaluate (conditionals, `for`, operators, splats,
-    template directives): kept as written."""
+    """An expression the loader does not evaluate (template directives): kept as written."""
 
     text: str
 
 
-def rebuilt(node: Any, change: Callable[[Any], Any]) -> Any:
+EXPRESSIONS = (Ref, Template, Call, For, Conditional, Operation, Splat, Traversal)
+"""The expression objects evaluation reads (`Opaque` is not one)."""
+
+
+def subexpressions(node: Any) -> tuple[Any, ...]:
+    """The expressions (and plain values) directly inside an expression, in the order
+    written: a walk over these reaches every reference and call."""
+    if isinstance(node, Template):
+        return node.parts
+    if isinstance(node, Ref):
+        return tuple(p for p in node.parts[1:] if not isinstance(p, (str, int)))
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, For):
+        return (node.collection, node.key, node.value, node.condition)
+    if isinstance(node, Conditional):
+        return (node.condition, node.true, node.false)
+    if isinstance(node, Operation):
+        return node.operands
+    if isinstance(node, (Splat, Traversal)):
+        steps = tuple(p for p in node.steps if not isinstance(p, (str, int)))
+        return steps if node.source is None else (node.source, *steps)
+    if isinstance(node, list):
+        return tuple(node)
+    if isinstance(node, dict):
+        return tuple(node.values())
+    return ()
+
+
+def rebuilt(
+    node: Any, change: Callable[[Any], Any], keep: Callable[[For], bool] | None = None
+) -> Any:
     """An expression with `change` applied to each of its nodes, parts first: the parts of
     a template, the arguments of a call, the items of a list and the values of a map are
-    rebuilt before `change` sees the node that holds them."""
+    rebuilt before `change` sees the node that holds them. The body of a `for` that `keep`
+    accepts (one whose iterator hides a name `change` replaces) is left as written; its
+    collection is not inside that scope, and is rebuilt."""
     if isinstance(node, Template):
-        node = dataclasses.replace(node, parts=tuple(rebuilt(p, change) for p in node.parts))
+        node = dataclasses.replace(node, parts=tuple(rebuilt(p, change, keep) for p in node.parts))
     elif isinstance(node, Ref):
         if not all(isinstance(p, (str, int)) for p in node.parts):
             parts = tuple(
-                p if isinstance(p, (str, int)) else rebuilt(p, change) for p in node.parts
+                p if isinstance(p, (str, int)) else rebuilt(p, change, keep) for p in node.parts
             )
             node = dataclasses.replace(node, parts=parts)
     elif isinstance(node, Call):
-        node = dataclasses.replace(node, args=tuple(rebuilt(a, change) for a in node.args))
+        node = dataclasses.replace(node, args=tuple(rebuilt(a, change, keep) for a in node.args))
     elif isinstance(node, list):
-        node = [rebuilt(item, change) for item in node]
+        node = [rebuilt(item, change, keep) for item in node]
     elif isinstance(node, dict):
-        node = {key: rebuilt(value, change) for key, value in node.items()}
+        node = {key: rebuilt(value, change, keep) for key, value in node.items()}
+    elif isinstance(node, For):
+        collection = rebuilt(node.collection, change, keep)
+        if keep is not None and keep(node):
+            node = dataclasses.replace(node, collection=collection)
+        else:
+            node = dataclasses.replace(
+                node,
+                collection=collection,
+                key=rebuilt(node.key, change, keep),
+                value=rebuilt(node.value, change, keep),
+                condition=rebuilt(node.condition, change, keep),
+            )
+    elif isinstance(node, Conditional):
+        node = dataclasses.replace(
+            node,
+            condition=rebuilt(node.condition, change, keep),
+            true=rebuilt(node.true, change, keep),
+            false=rebuilt(node.false, change, keep),
+        )
+    elif isinstance(node, Operation):
+        node = dataclasses.replace(
+            node, operands=tuple(rebuilt(o, change, keep) for o in node.operands)
+        )
+    elif isinstance(node, (Splat, Traversal)):
+        node = dataclasses.replace(
+            node,
+            source=None if node.source is None else rebuilt(node.source, change, keep),
+            steps=tuple(
+                p if isinstance(p, (str, int)) else rebuilt(p, change, keep) for p in node.steps
+            ),
+        )
     return change(node)
 
 
@@ -339,6 +478,30 @@ class _TooDeep(Exception):
     pass
 
 
+_BINARY_OPERATORS = frozenset(
+    {"==", "!=", "<", ">", "<=", ">=", "&&", "||", "+", "-", "*", "/", "%"}
+)
+
+
+def _traversed(source: Any, steps: list[Any], text: str) -> Any:
+    """`source` with `steps` after it: a longer `Ref` when it is one."""
+    if not steps:
+        return source
+    if isinstance(source, Ref):
+        return Ref((*source.parts, *steps), text)
+    return Traversal(source, tuple(steps), text)
+
+
+def _attribute_run(nodes: Sequence[Node]) -> list[Node]:
+    """The attribute steps a `.*` applies to each element: those right after it."""
+    run: list[Node] = []
+    for node in nodes:
+        if node.type != "get_attr":
+            break
+        run.append(node)
+    return run
+
+
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{", re.DOTALL)
 _DOUBLED = {"$${": "${", "%%{": "%{"}
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -443,16 +606,11 @@ class _Converter:
         kind = node.type
         if kind == "expression":
             children = node.children
-            first = children[0]
-            if first.type == "(":
-                if len(children) == 3:
-                    return self.expr(children[1], pointer, depth + 1)
-                return Opaque(self.text(node))
             if len(children) == 1:
-                return self.expr(first, pointer, depth + 1)
-            if first.type == "variable_expr":
-                return self.traversal(node, children)
-            return Opaque(self.text(node))
+                return self.expr(children[0], pointer, depth + 1)
+            if children[0].type == "(" and len(children) == 3:
+                return self.expr(children[1], pointer, depth + 1)
+            return self.term(children, depth + 1)
         if kind == "literal_value":
             return self.literal(node.children[0])
         if kind == "template_expr":
@@ -463,6 +621,12 @@ class _Converter:
             return Ref((self.text(node),), self.text(node))
         if kind == "function_call":
             return self.call(node, pointer, depth + 1)
+        if kind == "for_expr":
+            return self.for_expr(node.children[0], depth + 1)
+        if kind == "conditional":
+            return self.conditional(node, depth + 1)
+        if kind == "operation":
+            return self.operation(node.children[0], depth + 1)
         return Opaque(self.text(node))
 
     def literal(self, node: Node) -> Any:
@@ -492,31 +656,168 @@ class _Converter:
         ]
         return "".join(parts)
 
-    def traversal(self, node: Node, children: list[Node]) -> Any:
-        parts: list[Any] = [self.text(children[0])]
-        for step in children[1:]:
-            kind = step.type
-            if kind == "get_attr":
-                parts.append(self.text(step.children[-1]))
-            elif kind == "index":
-                inner = step.children[0]
-                if inner.type == "legacy_index":
-                    digits = self.text(inner).lstrip(".")
-                    if not digits.isdigit():
-                        return Opaque(self.text(node))
-                    parts.append(int(digits))
-                    continue
-                key = next((c for c in inner.children if c.type == "expression"), None)
-                value = self.expr(key, "", 0) if key is not None else None
-                # `[each.key]`, `[count.index]`, `[var.k]`: a key once evaluated.
-                if not isinstance(value, (Ref, Template, Call)) and (
-                    isinstance(value, bool) or not isinstance(value, (int, str))
-                ):
-                    return Opaque(self.text(node))
-                parts.append(value)
-            else:
+    def span_text(self, first: Node, last: Node) -> str:
+        return self.source[first.start_byte : last.end_byte].decode("utf-8", "replace")
+
+    def term(self, nodes: list[Node], depth: int) -> Any:
+        """A value followed by attributes, indexes and splats, as the grammar lays them
+        side by side: `x.a[0]`, `(x)[*].b`, `values(m)[*].arn`."""
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        first, whole = nodes[0], self.span_text(nodes[0], nodes[-1])
+        if len(nodes) == 1:
+            return self.expr(first, "", depth + 1)
+        if first.type == "(":
+            if len(nodes) < 3 or nodes[2].type != ")":
+                return Opaque(whole)
+            base, rest = self.expr(nodes[1], "", depth + 1), nodes[3:]
+        elif first.type == "variable_expr":
+            base, rest = Ref((self.text(first),), self.text(first)), nodes[1:]
+        else:
+            base, rest = self.expr(first, "", depth + 1), nodes[1:]
+        current, pending = base, []
+        while rest:
+            step = rest[0]
+            if step.type != "splat":
+                found = self.step(step, depth + 1)
+                if found is None:
+                    return Opaque(whole)
+                pending.append(found)
+                rest = rest[1:]
+                continue
+            before = self.source[first.start_byte : step.start_byte]
+            current = _traversed(current, pending, before.decode("utf-8", "replace").rstrip())
+            pending = []
+            inner = step.children[0]
+            if inner.type == "full_splat":
+                each = self.chain([*inner.children[1:], *rest[1:]], depth + 1)
+                if each is None:
+                    return Opaque(whole)
+                return Splat([] if current is None else current, tuple(each), whole)
+            attrs = _attribute_run(inner.children[1:])
+            names = self.chain(attrs, depth + 1)
+            if names is None:
+                return Opaque(whole)
+            last = attrs[-1] if attrs else inner
+            current = Splat(
+                [] if current is None else current, tuple(names), self.span_text(first, last)
+            )
+            rest = [*inner.children[1 + len(attrs) :], *rest[1:]]
+        return _traversed(current, pending, whole)
+
+    def chain(self, nodes: Sequence[Node], depth: int) -> list[Any] | None:
+        """Steps applied to each element of a splat; `None` if one is not supported."""
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        steps: list[Any] = []
+        for i, node in enumerate(nodes):
+            if node.type != "splat":
+                found = self.step(node, depth + 1)
+                if found is None:
+                    return None
+                steps.append(found)
+                continue
+            inner = node.children[0]
+            if inner.type == "full_splat":
+                later = [*inner.children[1:], *nodes[i + 1 :]]
+                each = self.chain(later, depth + 1)
+                if each is None:
+                    return None
+                steps.append(Splat(None, tuple(each), self.span_text(node, nodes[-1])))
+                return steps
+            attrs = _attribute_run(inner.children[1:])
+            names = self.chain(attrs, depth + 1)
+            after = self.chain([*inner.children[1 + len(attrs) :], *nodes[i + 1 :]], depth + 1)
+            if names is None or after is None:
+                return None
+            last = attrs[-1] if attrs else inner
+            steps.append(Splat(None, tuple(names), self.span_text(node, last)))
+            return steps + after
+        return steps
+
+    def step(self, node: Node, depth: int) -> Any:
+        """An attribute name, a literal index, or the expression of an index written with
+        one (`[each.key]`, `[count.index]`, `[var.k]`): `None` for anything else."""
+        if node.type == "get_attr":
+            return self.text(node.children[-1])
+        if node.type != "index":
+            return None
+        inner = node.children[0]
+        if inner.type == "legacy_index":
+            digits = self.text(inner).lstrip(".")
+            return int(digits) if digits.isdigit() else None
+        key = next((c for c in inner.children if c.type == "expression"), None)
+        value = self.expr(key, "", depth + 1) if key is not None else None
+        if isinstance(value, EXPRESSIONS):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            return None
+        return value
+
+    def conditional(self, node: Node, depth: int) -> Any:
+        parts = [c for c in node.children if c.type == "expression"]
+        if len(parts) != 3:
+            return Opaque(self.text(node))
+        # tree-sitter-hcl reads `a ? b : c ? d : e` as `(a ? b : c) ? d : e`; HCL reads a
+        # condition without parentheses as one that holds no conditional, so it is
+        # `a ? b : (c ? d : e)`. Undo the grammar's grouping along the condition.
+        condition, results = parts[0], [(parts[1], parts[2])]
+        while len(condition.children) == 1 and condition.children[0].type == "conditional":
+            inner = [c for c in condition.children[0].children if c.type == "expression"]
+            if len(inner) != 3:
                 return Opaque(self.text(node))
-        return Ref(tuple(parts), self.text(node))
+            condition = inner[0]
+            results.append((inner[1], inner[2]))
+        results.reverse()
+        conditions = [condition, *(false for _, false in results[:-1])]
+        found = self.expr(results[-1][1], "", depth + 1)
+        for test, (true, _) in zip(reversed(conditions), reversed(results), strict=True):
+            found = Conditional(
+                self.expr(test, "", depth + 1),
+                self.expr(true, "", depth + 1),
+                found,
+                self.source[test.start_byte : node.end_byte].decode("utf-8", "replace"),
+            )
+        return found
+
+    def operation(self, node: Node, depth: int) -> Any:
+        children = node.children
+        if node.type == "unary_operation" and len(children) > 1:
+            return Operation(
+                children[0].type, (self.term(children[1:], depth + 1),), self.text(node)
+            )
+        if node.type == "binary_operation":
+            at = next(
+                (i for i, c in enumerate(children) if i and c.type in _BINARY_OPERATORS), None
+            )
+            if at is not None and 0 < at < len(children) - 1:
+                left = self.term(children[:at], depth + 1)
+                right = self.term(children[at + 1 :], depth + 1)
+                return Operation(children[at].type, (left, right), self.text(node))
+        return Opaque(self.text(node))
+
+    def for_expr(self, node: Node, depth: int) -> Any:
+        intro = next((c for c in node.children if c.type == "for_intro"), None)
+        if intro is None:
+            return Opaque(self.text(node))
+        names = tuple(self.text(c) for c in intro.children if c.type == "identifier")
+        collection = next((c for c in intro.children if c.type == "expression"), None)
+        parts = [c for c in node.children if c.type == "expression"]
+        mapping = node.type == "for_object_expr"
+        if collection is None or not 1 <= len(names) <= 2 or len(parts) != 1 + mapping:
+            return Opaque(self.text(node))
+        test = next((c for c in node.children if c.type == "for_cond"), None)
+        written = next((c for c in test.children if c.type == "expression"), None) if test else None
+        return For(
+            names,
+            self.expr(collection, "", depth + 1),
+            self.expr(parts[0], "", depth + 1) if mapping else None,
+            self.expr(parts[-1], "", depth + 1),
+            True if written is None else self.expr(written, "", depth + 1),
+            self.text(node),
+            mapping=mapping,
+            grouped=any(c.type == "ellipsis" for c in node.children),
+        )
 
     def collection(self, node: Node, pointer: str, depth: int) -> Any:
         if node.type == "tuple":

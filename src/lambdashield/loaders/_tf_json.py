@@ -53,10 +53,9 @@ from lambdashield.loaders._hcl import (
     HclFile,
     HclSyntaxError,
     Opaque,
-    Ref,
-    Template,
     parse_templates,
     rebuilt,
+    subexpressions,
 )
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json
 
@@ -348,15 +347,7 @@ def _json_type(value: Any) -> str:
 
 
 def _has_call(node: Any) -> bool:
-    if isinstance(node, Call):
-        return True
-    if isinstance(node, (Template, Ref)):
-        return any(_has_call(part) for part in node.parts)
-    if isinstance(node, list):
-        return any(_has_call(item) for item in node)
-    if isinstance(node, dict):
-        return any(_has_call(item) for item in node.values())
-    return False
+    return isinstance(node, Call) or any(_has_call(part) for part in subexpressions(node))
 
 
 def _at_line(node: Any, line: int) -> Any:

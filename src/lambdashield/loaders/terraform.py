@@ -15,9 +15,27 @@ syntax (`cdktf synth` writes `cdk.tf.json`) become the same blocks and expressio
 Nothing is executed: expressions are evaluated only as far as literals, `var.*` defaults
 (or a local module's arguments), `local.*`, `path.*`, module outputs and a few pure
 functions (`jsonencode`, `file` and `templatefile` inside the scanned root, `merge`,
-`concat`, `join`, `format`, `lookup`, `try`, ...) allow. What is left becomes
-`Unresolved(expression)`; inside policy JSON it is written `${expression}`, as Terraform
-does.
+`concat`, `join`, `format`, `lookup`, `try`, `length`, `keys`, `values`, `contains`,
+`flatten`, `distinct`, `compact`, ...) allow. What is left becomes
+`Unresolved(expression, reason)`; inside policy JSON it is written `${expression}`, as
+Terraform does.
+
+`for` expressions (`[for i, x in coll : value if cond]`, `{for k, v in coll : key =>
+value}`, and `key => value...`, whose values of each key make a list) go through a known
+list (index and element), map (key and value, in key order) or `toset(...)` (each element
+once, in order, its own key); the iterator names are bound in the body only. When the
+collection, a key or a condition is not known, the whole expression is unknown, with a
+reason that names the part (`` `for` over var.functions: variable has no default``),
+never guessed in part. A conditional takes the branch a known bool picks; `==`, `!=`,
+`!`, `&&`, `||`, comparisons and `+ - * / %` work on known values (Terraform's `==` sees
+a string and a number as different; collections are not compared, their types being
+unknown here). A splat (`x[*].a`, `x.*.a`) maps a known list; a resource with `count`
+is the list of its instances (`aws_iam_policy.worker[*].arn` is each instance's ARN, in
+index order), one with `for_each` a map that `values(...)` lists in key order (a splat
+of the map itself is Terraform's error, and unknown here), and one with neither is a
+single element. A resource named without an attribute is such an object, read attribute
+by attribute: `for r in aws_iam_role.this`, or a `for_each = aws_iam_role.this` whose
+`each.value.arn` is each instance's own.
 
 `dynamic "<type>"` blocks are expanded wherever nested blocks are read (a policy
 document's `statement`s and their `principals` and `condition`s, a role's
@@ -45,8 +63,8 @@ addresses set them apart. A reference with an index (`aws_iam_role.this[each.key
 is to that instance; one to a resource with instances that names none of them is
 Terraform's error, and unknown here, never one instance picked for it. When the
 collection is not known here (a variable without a default, a resource attribute, a
-`for` expression), there is one instance at the plain address, as Terraform's own
-`count` and `each` values in it are unknown.
+`for` expression over either), there is one instance at the plain address, as
+Terraform's own `count` and `each` values in it are unknown.
 
 References between resources (`aws_iam_role.lambda.arn`) link the model: function ->
 role -> every policy attached to it; triggers, URLs, permissions and notifications ->
@@ -63,25 +81,33 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from lambdashield.errors import LoaderError
 from lambdashield.loaders._hcl import (
     Block,
     Call,
+    Conditional,
+    For,
     HclFile,
     HclSyntaxError,
     Opaque,
+    Operation,
     Ref,
+    Splat,
     Template,
+    Traversal,
     parse_hcl,
     rebuilt,
+    subexpressions,
 )
 from lambdashield.loaders._json import JsonLines, escape_pointer, parse_json, read_text
 from lambdashield.loaders._suppressions import find_suppressions
@@ -130,6 +156,9 @@ MAX_INSTANCES = 10_000
 """Instances of resources and data sources made by `count` and `for_each` in one root
 module (every instance is a copy of its block): beyond this the rest are an error, not
 read."""
+MAX_FOR_ELEMENTS = 100_000
+"""Elements `for` expressions go through in one root module: nested ones multiply, and
+beyond this each one left is not known."""
 
 _META_ARGUMENTS = frozenset(
     {"source", "version", "count", "for_each", "providers", "depends_on", "lifecycle"}
@@ -150,6 +179,9 @@ _ID_ATTRIBUTE = {
 }
 _KNOWN_ATTRIBUTES = frozenset({"name", "function_name", "bucket", "http_method", "path_part"})
 _LAYER = "aws_lambda_layer_version"
+_NO_SCOPE: Mapping[str, Any] = MappingProxyType({})
+_WHOLE = "a whole resource, known only after apply"
+_NOT_BOOL = "not a bool"
 
 
 def _managed_policy(arn: str, origin: Origin) -> PolicyDocument | None:
@@ -185,6 +217,19 @@ class _Encoded:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class _Object:
+    """A resource or data source instance as a whole value: `aws_iam_role.this` (each of
+    its instances, in a list for `count` and a map for `for_each`), an element of
+    `aws_iam_role.this[*]`, `each.value` of a `for_each` over a resource. Its attributes
+    are read one at a time, each an `_Attr`."""
+
+    address: str
+    text: str
+    """The instance as the module that holds it names it (`aws_iam_role.this[0]`)."""
+    read: Callable[[str], _Attr] = dataclasses.field(compare=False, repr=False)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Bound:
     """A `dynamic` block's iterator reference (`statement.value.actions`), replaced in a
     generated block by what it evaluates to for that block's element."""
@@ -216,7 +261,7 @@ def _unknown_text(value: Any) -> str:
         if "${" in value.expression:
             return value.expression
         return _placeholder(value.expression)
-    if isinstance(value, _Encoded):
+    if isinstance(value, (_Encoded, _Object)):
         return _placeholder(value.text)
     return _placeholder(str(value))
 
@@ -238,7 +283,7 @@ def _as_string(value: Any) -> str | None:
         return value.known if isinstance(value.known, str) else value.text
     if isinstance(value, Unresolved):
         return value.expression
-    if isinstance(value, _Encoded):
+    if isinstance(value, (_Encoded, _Object)):
         return value.text
     return json.dumps(_policy_ready(value), sort_keys=True)
 
@@ -249,6 +294,8 @@ def _plain(value: Any) -> Any:
         if isinstance(value.known, (str, int, float, bool)):
             return value.known
         return Unresolved(value.text, "resource attribute known only after apply")
+    if isinstance(value, _Object):
+        return Unresolved(value.text, _WHOLE)
     if isinstance(value, _Encoded):
         ready = _plain(value.value)
         if _has_unknown(ready):
@@ -275,7 +322,7 @@ def _policy_ready(value: Any) -> Any:
     """Policy JSON: unresolved parts written `${expression}` so rules see them as unknown."""
     if isinstance(value, _Encoded):
         return _policy_ready(value.value)
-    if isinstance(value, (_Attr, Unresolved)):
+    if isinstance(value, (_Attr, Unresolved, _Object)):
         return _unknown_text(value)
     if isinstance(value, list):
         return [_policy_ready(v) for v in value]
@@ -449,23 +496,21 @@ class _HclView:
         found: list[str] = []
         for ref in _refs_in(self.block.attributes.get(key)):
             value = self.loader.value(ref, self.module, 0)
-            if isinstance(value, _Attr):
+            if isinstance(value, (_Attr, _Object)):
                 found.append(value.address)
+            elif isinstance(value, (list, dict)):
+                # A whole resource with instances: each of them.
+                items = value.values() if isinstance(value, dict) else value
+                found.extend(v.address for v in items if isinstance(v, _Object))
         return found
 
 
 def _refs_in(node: Any) -> Iterator[Ref | _Bound]:
     if isinstance(node, (Ref, _Bound)):
         yield node
-    elif isinstance(node, (Template, Call)):
-        for part in node.parts if isinstance(node, Template) else node.args:
-            yield from _refs_in(part)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs_in(item)
-    elif isinstance(node, dict):
-        for item in node.values():
-            yield from _refs_in(item)
+        return
+    for part in subexpressions(node):
+        yield from _refs_in(part)
 
 
 class _HclLoader:
@@ -489,6 +534,14 @@ class _HclLoader:
         self.expanded = 0
         """Resource and data source instances made so far (`MAX_INSTANCES`)."""
         self._expansions: dict[tuple[str, str], dict[str | int, tuple[str, Block]] | None] = {}
+        self._expanding: set[tuple[str, str]] = set()
+        self._locals: dict[tuple[str, str], Any] = {}
+        """Local values evaluated in full: every reference gets the same value."""
+        self.incomplete = 0
+        """Values cut short so far by a cycle or by a limit: a local value evaluated while
+        this grows may be unknown only where it was reached from, so it is not kept."""
+        self.iterated = 0
+        """Elements `for` expressions went through so far (`MAX_FOR_ELEMENTS`)."""
 
     # --- reading -----------------------------------------------------------------------
 
@@ -610,12 +663,18 @@ class _HclLoader:
         collection is not known here (its `each` and `count` values then stay unknown)."""
         memo = (module.key, local)
         if memo in self._expansions:
+            if memo in self._expanding:
+                self.incomplete += 1
             return self._expansions[memo]
         # A `count` or `for_each` that refers to its own resource sees one instance.
         self._expansions[memo] = None
         block, file = module.resources[local]
         address = module.key + local
-        repeated = self.repetitions(block, module, MAX_INSTANCES - self.expanded, depth)
+        self._expanding.add(memo)
+        try:
+            repeated = self.repetitions(block, module, MAX_INSTANCES - self.expanded, depth)
+        finally:
+            self._expanding.discard(memo)
         if repeated is None:
             return None
         iterations, total = repeated
@@ -734,65 +793,68 @@ class _HclLoader:
         return [], f"for_each = {written}: {problem}"
 
     # --- evaluation --------------------------------------------------------------------
+    #
+    # The names a `for` expression binds are in `scope`, passed down to what is written
+    # inside it: a local value, a variable or a module output is evaluated with none, as
+    # Terraform scopes them. (`each`, `count` and a `dynamic` block's iterator are bound
+    # once per block instead, when the block is copied: `_bind`.)
 
-    def value(self, node: Any, module: _Module, depth: int) -> Any:
+    def value(
+        self, node: Any, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
         if depth > MAX_EVAL_DEPTH:
+            self.incomplete += 1
             return Unresolved(_node_text(node), "expression nests too deeply")
         if node is None or isinstance(node, (str, int, float, bool)):
             return node
         if isinstance(node, list):
-            return [self.value(item, module, depth + 1) for item in node]
+            return [self.value(item, module, depth + 1, scope) for item in node]
         if isinstance(node, dict):
-            return {k: self.value(v, module, depth + 1) for k, v in node.items()}
+            return {k: self.value(v, module, depth + 1, scope) for k, v in node.items()}
         if isinstance(node, Ref):
-            return self.reference(node, module, depth + 1)
+            return self.reference(node, module, depth + 1, scope)
         if isinstance(node, Template):
-            return self.template(node, module, depth + 1)
+            return self.template(node, module, depth + 1, scope)
         if isinstance(node, Call):
-            return self.call(node, module, depth + 1)
+            return self.call(node, module, depth + 1, scope)
         if isinstance(node, _Bound):
             return node.value
+        if isinstance(node, For):
+            return self.iterate(node, module, depth + 1, scope)
+        if isinstance(node, Conditional):
+            return self.conditional(node, module, depth + 1, scope)
+        if isinstance(node, Operation):
+            return self.operation(node, module, depth + 1, scope)
+        if isinstance(node, Splat):
+            source = self.value(node.source, module, depth + 1, scope)
+            return self.spread(source, node, module, depth + 1, scope)
+        if isinstance(node, Traversal):
+            source = self.value(node.source, module, depth + 1, scope)
+            return self.follow(source, node.steps, node.text, module, depth + 1, scope)
         if isinstance(node, Opaque):
             return Unresolved(node.text, "expression is not evaluated")
         return Unresolved(_node_text(node), "expression is not evaluated")
 
-    def reference(self, ref: Ref, module: _Module, depth: int) -> Any:
+    def reference(
+        self, ref: Ref, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
         if not all(isinstance(p, (str, int)) for p in ref.parts):
-            keyed = self.keyed(ref, module, depth)
+            keyed = self.keyed(ref, module, depth, scope)
             if keyed is None:
                 # An index not known here leaves the whole reference unknown, as it was
                 # when such an index was not read at all.
                 return Unresolved(ref.text, "expression is not evaluated")
             ref = keyed
         head, rest = ref.parts[0], ref.parts[1:]
+        if scope and head in scope:
+            return self.follow(scope[str(head)], rest, ref.text, module, depth, scope)
         if not rest or not isinstance(rest[0], str):
             return Unresolved(ref.text, "not a value")
         name = rest[0]
         if head == "var":
             return _traverse(self.variable(module, name, ref, depth), rest[1:], ref)
         if head == "local":
-            if name not in module.locals:
-                return Unresolved(ref.text, "no such local value")
-            key = (module.key, "local." + name)
-            if key in self._busy:
-                if key not in self._cycles:
-                    # Every local value on the way is in the cycle (or leads into it).
-                    self._cycles.update(k for k in self._busy if k[1].startswith("local."))
-                    _, file, pointer = module.locals[name]
-                    self.errors.append(
-                        ScanError(
-                            file.path,
-                            f"circular reference: local value `{name}` depends on itself",
-                            file.lines(pointer)[0],
-                        )
-                    )
-                return Unresolved(ref.text, "local value refers to itself")
-            self._busy.add(key)
-            try:
-                found = self.value(module.locals[name][0], module, depth + 1)
-            finally:
-                self._busy.discard(key)
-            return _traverse(found, rest[1:], ref)
+            return _traverse(self.local(module, name, ref, depth), rest[1:], ref)
         if head == "path":
             if name == "module":
                 return module.rel
@@ -814,6 +876,7 @@ class _HclLoader:
                 return Unresolved(ref.text, "no such module output")
             busy = (child.key, "output." + output)
             if busy in self._busy:
+                self.incomplete += 1
                 return Unresolved(ref.text, "module output refers to itself")
             self._busy.add(busy)
             try:
@@ -828,13 +891,47 @@ class _HclLoader:
         head = str(head)
         if head in ("each", "count", "self", "terraform") or head.startswith("provider::"):
             return Unresolved(ref.text, f"`{head}` values are not known here")
-        if len(rest) < 2:
-            return Unresolved(ref.text, "resource attribute not named")
         if f"{head}.{name}" not in module.resources:
+            if len(rest) < 2:
+                return Unresolved(ref.text, "resource attribute not named")
             return Unresolved(ref.text, "no such resource in this configuration")
         return self.resource(ref, module, f"{head}.{name}", rest[1:], depth)
 
-    def keyed(self, ref: Ref, module: _Module, depth: int) -> Ref | None:
+    def local(self, module: _Module, name: str, ref: Ref, depth: int) -> Any:
+        if name not in module.locals:
+            return Unresolved(ref.text, "no such local value")
+        key = (module.key, "local." + name)
+        if key in self._locals:
+            return self._locals[key]
+        if key in self._busy:
+            if key not in self._cycles:
+                # Every local value on the way is in the cycle (or leads into it).
+                self._cycles.update(k for k in self._busy if k[1].startswith("local."))
+                _, file, pointer = module.locals[name]
+                self.errors.append(
+                    ScanError(
+                        file.path,
+                        f"circular reference: local value `{name}` depends on itself",
+                        file.lines(pointer)[0],
+                    )
+                )
+            self.incomplete += 1
+            return Unresolved(ref.text, "local value refers to itself")
+        self._busy.add(key)
+        before = self.incomplete
+        try:
+            found = self.value(module.locals[name][0], module, depth + 1)
+        finally:
+            self._busy.discard(key)
+        if self.incomplete == before:
+            # Evaluated in full, it is the same wherever it is used: a `for` in it is
+            # gone through once, not once per reference.
+            self._locals[key] = found
+        return found
+
+    def keyed(
+        self, ref: Ref, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Ref | None:
         """The reference with each index expression (`[each.key]`) replaced by the key it
         evaluates to; `None` when one is not known here."""
         parts: list[str | int] = []
@@ -842,7 +939,7 @@ class _HclLoader:
         for part in ref.parts:
             if not isinstance(part, (str, int)):
                 written = _node_text(part)
-                part = self.value(part, module, depth + 1)
+                part = self.value(part, module, depth + 1, scope)
                 if isinstance(part, float) and part.is_integer():
                     part = int(part)
                 if isinstance(part, bool) or not isinstance(part, (str, int)):
@@ -857,60 +954,92 @@ class _HclLoader:
         self, ref: Ref, module: _Module, local: str, after: Sequence[str | int], depth: int
     ) -> Any:
         """An attribute of the resource or data source `local` of `module`: of the instance
-        `after` names first when its `count` or `for_each` is known here."""
+        `after` names first when its `count` or `for_each` is known here. Without an
+        attribute, the resource as a value: an `_Object`, or a list (`count`) or map
+        (`for_each`) of one per instance."""
         kind = local.split(".")[-2]
-        instances = self.expansion(module, local, depth) if local in module.resources else None
+        declared = module.resources.get(local)
+        instances = self.expansion(module, local, depth) if declared is not None else None
         if instances is None:
             names = [p for p in after if isinstance(p, str)]
-            if not names:
-                data = local.startswith("data.")
-                return Unresolved(
-                    ref.text, "not a value" if data else "resource attribute not named"
-                )
-            declared = module.resources.get(local)
-            holder = (module, declared[0]) if declared is not None else None
-            return self.attribute(module.key + local, kind, names[0], ref, depth, holder)
-        # Without a key, or with one it has no instance for, the reference is Terraform's
-        # error, never one instance picked for it.
-        key = _instance_key(after[0], instances) if after else None
+            if declared is None or names or after:
+                if not names:
+                    data = local.startswith("data.")
+                    return Unresolved(
+                        ref.text, "not a value" if data else "resource attribute not named"
+                    )
+                holder = (module, declared[0]) if declared is not None else None
+                return self.attribute(module.key + local, kind, names[0], ref.text, depth, holder)
+            block = declared[0]
+            meta = next((m for m in ("count", "for_each") if m in block.attributes), None)
+            if meta is not None:
+                raw = block.attributes[meta]
+                found = self.value(raw, module, depth + 1)
+                why = _because(raw, found, f"not a usable {meta}")
+                return Unresolved(ref.text, f"{meta} = {why}")
+            return self.whole(module, module.key + local, kind, block, depth)
+        if not after:
+            objects = {
+                key: self.whole(module, address, kind, block, depth)
+                for key, (address, block) in instances.items()
+            }
+            if declared is not None and "count" in declared[0].attributes:
+                return list(objects.values())
+            return objects
+        # With a key it has no instance for, the reference is Terraform's error, never one
+        # instance picked for it.
+        key = _instance_key(after[0], instances)
         if key is None:
             return Unresolved(ref.text, _NO_SUCH)
         address, block = instances[key]
         names = [p for p in after[1:] if isinstance(p, str)]
         if not names:
+            if len(after) == 1:
+                return self.whole(module, address, kind, block, depth)
             return Unresolved(ref.text, "resource attribute not named")
-        return self.attribute(address, kind, names[0], ref, depth, (module, block))
+        return self.attribute(address, kind, names[0], ref.text, depth, (module, block))
+
+    def whole(self, module: _Module, address: str, kind: str, block: Block, depth: int) -> _Object:
+        """One instance of a resource or data source, as a value."""
+        text = address[len(module.key) :]
+        holder = (module, block)
+
+        def read(attr: str) -> _Attr:
+            # As deep as where the object was made: a chain of references stays bounded.
+            return self.attribute(address, kind, attr, f"{text}.{attr}", depth + 1, holder)
+
+        return _Object(address, text, read)
 
     def attribute(
         self,
         address: str,
         kind: str,
         attr: str,
-        ref: Ref,
+        text: str,
         depth: int,
         holder: tuple[_Module, Block] | None,
-    ) -> Any:
+    ) -> _Attr:
         known = None
         source = _ID_ATTRIBUTE.get(kind) if attr == "id" else attr
-        if (
-            source in _KNOWN_ATTRIBUTES
-            and holder is not None
-            and (address, source) not in self._busy
-        ):
-            owner, block = holder
-            self._busy.add((address, source))
-            try:
-                found = self.value(block.attributes.get(source), owner, depth + 1)
-            finally:
-                self._busy.discard((address, source))
-            if isinstance(found, (str, int, float)) and not isinstance(found, bool):
-                known = found
-        return _Attr(address, attr, ref.text, known)
+        if source in _KNOWN_ATTRIBUTES and holder is not None:
+            if (address, source) in self._busy:
+                self.incomplete += 1
+            else:
+                owner, block = holder
+                self._busy.add((address, source))
+                try:
+                    found = self.value(block.attributes.get(source), owner, depth + 1)
+                finally:
+                    self._busy.discard((address, source))
+                if isinstance(found, (str, int, float)) and not isinstance(found, bool):
+                    known = found
+        return _Attr(address, attr, text, known)
 
     def variable(self, module: _Module, name: str, ref: Ref, depth: int) -> Any:
         if name in module.inputs and module.parent is not None:
             key = (module.key, "var." + name)
             if key in self._busy:
+                self.incomplete += 1
                 return Unresolved(ref.text, "module argument refers to itself")
             self._busy.add(key)
             try:
@@ -925,8 +1054,12 @@ class _HclLoader:
             return Unresolved(ref.text, "variable has no default")
         return self.value(block.attributes["default"], module, depth + 1)
 
-    def template(self, node: Template, module: _Module, depth: int) -> Any:
-        values = [p if isinstance(p, str) else self.value(p, module, depth) for p in node.parts]
+    def template(
+        self, node: Template, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
+        values = [
+            p if isinstance(p, str) else self.value(p, module, depth, scope) for p in node.parts
+        ]
         if len(values) == 1 and not isinstance(node.parts[0], str):
             return values[0]  # "${x}" is x itself, whatever its type
         out: list[str] = []
@@ -946,10 +1079,151 @@ class _HclLoader:
         text = "".join(out)
         return Unresolved(text, "interpolation not resolved") if unknown else text
 
-    def call(self, node: Call, module: _Module, depth: int) -> Any:
+    # --- `for`, conditionals, operators, splats ------------------------------------------
+
+    def iterate(
+        self, node: For, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
+        """A `for` expression: its list or map when the collection, and every key and
+        condition it needs, are known here; otherwise unknown as a whole, never in part."""
+        source = self.value(node.collection, module, depth, scope)
+        elements, problem = _elements(node.collection, source)
+        if source is None:
+            problem = "null is not a collection"
+        if problem:
+            return Unresolved(node.text, f"`for` over {_because(node.collection, source, problem)}")
+        self.iterated += len(elements)
+        if self.iterated > MAX_FOR_ELEMENTS:
+            self.incomplete += 1
+            return Unresolved(
+                node.text,
+                f"more elements than the {MAX_FOR_ELEMENTS:,} lambdashield goes through in "
+                "`for` expressions of one root module",
+            )
+        items: list[Any] = []
+        pairs: dict[str, Any] = {}
+        inner = dict(scope)
+        for key, element in elements:
+            inner[node.names[-1]] = element
+            if len(node.names) == 2:
+                inner[node.names[0]] = key
+            if node.condition is not True:
+                test = self.value(node.condition, module, depth, inner)
+                kept = _truth(test)
+                if kept is None:
+                    return Unresolved(
+                        node.text, f"`for` condition {_because(node.condition, test, _NOT_BOOL)}"
+                    )
+                if not kept:
+                    continue
+            if not node.mapping:
+                items.append(self.value(node.value, module, depth, inner))
+                continue
+            found = self.value(node.key, module, depth, inner)
+            name = _map_key(found)
+            if name is None:
+                why = _because(node.key, found, "not a string")
+                return Unresolved(node.text, f"`for` key {why}")
+            value = self.value(node.value, module, depth, inner)
+            if node.grouped:
+                pairs.setdefault(name, []).append(value)
+            elif name in pairs:
+                return Unresolved(
+                    node.text,
+                    f"`for` makes the key {_key_text(name)} twice, Terraform's error (`...` "
+                    "after the value groups them)",
+                )
+            else:
+                pairs[name] = value
+        return dict(sorted(pairs.items())) if node.mapping else items
+
+    def conditional(
+        self, node: Conditional, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
+        test = self.value(node.condition, module, depth, scope)
+        chosen = _truth(test)
+        if chosen is None:
+            return Unresolved(node.text, f"condition {_because(node.condition, test, _NOT_BOOL)}")
+        return self.value(node.true if chosen else node.false, module, depth, scope)
+
+    def operation(
+        self, node: Operation, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
+        values = [self.value(o, module, depth, scope) for o in node.operands]
+        found = _operate(node.operator, values)
+        if not isinstance(found, _Failed):
+            return found
+        if found.operand is not None:
+            raw, value = node.operands[found.operand], values[found.operand]
+            return Unresolved(node.text, f"operand {_because(raw, value, found.reason)}")
+        return Unresolved(node.text, found.reason)
+
+    def spread(
+        self,
+        source: Any,
+        node: Splat,
+        module: _Module,
+        depth: int,
+        scope: Mapping[str, Any] = _NO_SCOPE,
+    ) -> Any:
+        """A splat's list: its steps applied to each element of `source`."""
+        if isinstance(source, (Unresolved, _Attr, _Encoded)):
+            written = node.source if node.source is not None else node.text
+            return Unresolved(node.text, f"splat over {_because(written, source, '')}")
+        if source is None:
+            return []
+        if (
+            isinstance(source, dict)
+            and source
+            and all(isinstance(v, _Object) for v in source.values())
+        ):
+            return Unresolved(
+                node.text,
+                "a resource with for_each is a map, which a splat does not go through "
+                "(Terraform's error; `values(...)[*]` does)",
+            )
+        items = source if isinstance(source, list) else [source]
+        return [self.follow(item, node.steps, node.text, module, depth, scope) for item in items]
+
+    def follow(
+        self,
+        value: Any,
+        steps: Sequence[Any],
+        text: str,
+        module: _Module,
+        depth: int,
+        scope: Mapping[str, Any] = _NO_SCOPE,
+    ) -> Any:
+        """`value` through attribute and index steps (an index written as an expression is
+        evaluated first) and the splats among them."""
+        for i, step in enumerate(steps):
+            if isinstance(step, Splat):
+                spread = self.spread(value, step, module, depth + 1, scope)
+                return self.follow(spread, steps[i + 1 :], text, module, depth + 1, scope)
+            if not isinstance(step, (str, int)):
+                step = self.value(step, module, depth + 1, scope)
+                if isinstance(step, float) and step.is_integer():
+                    step = int(step)
+                if isinstance(step, bool) or not isinstance(step, (str, int)):
+                    return Unresolved(text, "index not known here")
+            if _indexable(value, step):
+                value = value[step]
+            elif isinstance(value, _Object) and isinstance(step, str):
+                value = value.read(step)
+            elif isinstance(value, (_Attr, Unresolved)):
+                return value
+            else:
+                return Unresolved(text, _NO_SUCH)
+        return value
+
+    # --- functions -----------------------------------------------------------------------
+
+    def call(
+        self, node: Call, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
         if node.name == "try":
-            return self.attempt(node, module, depth)
-        args = [self.value(a, module, depth) for a in node.args]
+            return self.attempt(node, module, depth, scope)
+        args = [self.value(a, module, depth, scope) for a in node.args]
         if node.expand and args and isinstance(args[-1], list):
             args = [*args[:-1], *args[-1]]
         name = node.name
@@ -958,8 +1232,13 @@ class _HclLoader:
             return _Encoded(args[0], node.text)
         if name in ("tolist", "toset", "tomap", "tostring", "sensitive", "nonsensitive"):
             return args[0] if len(args) == 1 else unknown
-        if any(isinstance(a, (Unresolved, _Attr, _Encoded)) for a in args):
+        if any(isinstance(a, (Unresolved, _Attr, _Encoded, _Object)) for a in args):
             return Unresolved(node.text, f"{name}() of values not known here")
+        if name in _COLLECTION_FUNCTIONS:
+            found = _COLLECTION_FUNCTIONS[name](args)
+            if isinstance(found, _Failed):
+                return Unresolved(node.text, f"{name}() {found.reason}")
+            return found
         if name == "jsondecode" and len(args) == 1 and isinstance(args[0], str):
             try:
                 return json.loads(args[0])
@@ -990,14 +1269,16 @@ class _HclLoader:
             return _format(args[0], args[1:]) or unknown
         return unknown
 
-    def attempt(self, node: Call, module: _Module, depth: int) -> Any:
+    def attempt(
+        self, node: Call, module: _Module, depth: int, scope: Mapping[str, Any] = _NO_SCOPE
+    ) -> Any:
         """`try(a, b, ...)`: the first argument that evaluates without an error. Only a
         missing attribute or element is known to be an error here; any other unknown
         value might be a good one, so it is the result."""
         for arg in node.args:
             if isinstance(arg, _Bound) and arg.missing:
                 continue
-            value = self.value(arg, module, depth)
+            value = self.value(arg, module, depth, scope)
             if not (isinstance(value, Unresolved) and value.reason == _NO_SUCH):
                 return value
         return Unresolved(node.text, "try() has no argument without an error")
@@ -1077,10 +1358,270 @@ _NO_SUCH = "not known"
 """Reason of a traversal into a known value that has no such attribute or element."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Failed:
+    """Why an operator or a function gives no value here; `operand`: the one to blame."""
+
+    reason: str
+    operand: int | None = None
+
+
+def _because(raw: Any, value: Any, problem: str) -> str:
+    """`<expression as written>: <why its value is not usable>`: for a value not known
+    here, its own reason, and the unknown part's expression after the one written when
+    they differ (`local.fns = var.functions: variable has no default`); for a known
+    value, `problem`."""
+    written = "null" if raw is None else _for_each_text(raw)
+    if isinstance(value, Unresolved):
+        found, why = value.expression, value.reason or "not evaluated here"
+    elif isinstance(value, _Attr):
+        found, why = value.text, "resource attribute known only after apply"
+    elif isinstance(value, _Object):
+        found, why = value.text, _WHOLE
+    else:
+        return f"{written}: {problem}"
+    found = _for_each_text(found)
+    return f"{written} = {found}: {why}" if found != written else f"{written}: {why}"
+
+
+def _truth(value: Any) -> bool | None:
+    """A condition's value; `None` when it is not a known bool (Terraform reads the
+    strings `"true"` and `"false"` as bools)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    return None
+
+
+def _map_key(value: Any) -> str | None:
+    """A key a `for` expression makes, as Terraform converts it to a string."""
+    if isinstance(value, _Attr):
+        value = value.known
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    return None
+
+
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _number(value: Any) -> int | float | None:
+    """A number, or a string Terraform converts to one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        text = value.strip()
+        try:
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:  # more digits than Python converts
+            return None
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Terraform's `==` of two known scalars: a string is never equal to a number or a
+    bool, whatever they spell."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    return bool(a == b)
+
+
+def _scalar(value: Any) -> Any:
+    """The value an operator works on: a resource attribute the configuration writes
+    literally is that literal, a fully known `jsonencode` its text."""
+    if isinstance(value, _Attr) and value.known is not None:
+        return value.known
+    if isinstance(value, _Encoded):
+        return _plain(value)
+    return value
+
+
+def _operate(operator: str, values: list[Any]) -> Any:
+    """`operator` applied to known values: the result, or `_Failed`."""
+    operands = [_scalar(v) for v in values]
+    for i, value in enumerate(operands):
+        if isinstance(value, (Unresolved, _Attr, _Object)):
+            return _Failed("not known here", i)
+    if operator in ("==", "!="):
+        a, b = operands
+        if a is None or b is None:
+            equal = a is None and b is None
+        elif isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
+            # Terraform compares the types of collections too (a list is never a tuple),
+            # which are not known here.
+            return _Failed(f"`{operator}` of collections is not evaluated here")
+        else:
+            equal = _same(a, b)
+        return equal if operator == "==" else not equal
+    if operator in ("!", "&&", "||"):
+        flags = [_truth(v) for v in operands]
+        for i, flag in enumerate(flags):
+            if flag is None:
+                return _Failed(_NOT_BOOL, i)
+        if operator == "!":
+            return not flags[0]
+        return (flags[0] and flags[1]) if operator == "&&" else (flags[0] or flags[1])
+    numbers: list[int | float] = []
+    for i, value in enumerate(operands):
+        number = _number(value)
+        if number is None:
+            return _Failed("not a number", i)
+        numbers.append(number)
+    if len(numbers) == 1:
+        return -numbers[0] if operator == "-" else _Failed(f"`{operator}` is not evaluated here")
+    a, b = numbers
+    if operator in _COMPARISONS:
+        return _COMPARISONS[operator](a, b)
+    if operator in ("/", "%") and b == 0:
+        return _Failed("division by zero")
+    try:
+        found = _arithmetic(operator, a, b)
+    except (OverflowError, ValueError):
+        return _Failed("a number too large to evaluate here")
+    if isinstance(found, int) and found.bit_length() > _MAX_BITS:
+        # Each operation may double a number's size: a chain of them must not be
+        # allowed to fill the memory.
+        return _Failed("a number too large to evaluate here")
+    return found
+
+
+_MAX_BITS = 256
+
+
+def _arithmetic(operator: str, a: float, b: float) -> Any:
+    if operator == "+":
+        return a + b
+    if operator == "-":
+        return a - b
+    if operator == "*":
+        return a * b
+    whole = isinstance(a, int) and isinstance(b, int)
+    if operator == "/":
+        return int(a) // int(b) if whole and a % b == 0 else a / b
+    if operator == "%":
+        # The remainder takes the dividend's sign, as Terraform's does.
+        if whole:
+            remainder = abs(int(a)) % abs(int(b))
+            return remainder if a >= 0 else -remainder
+        return math.fmod(a, b)
+    return _Failed(f"`{operator}` is not evaluated here")
+
+
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda x, y: x < y,
+    ">": lambda x, y: x > y,
+    "<=": lambda x, y: x <= y,
+    ">=": lambda x, y: x >= y,
+}
+
+
+def _length(args: list[Any]) -> Any:
+    if len(args) == 1 and isinstance(args[0], (list, dict, str)):
+        return len(args[0])
+    return _Failed("of a value that is not a collection or a string")
+
+
+def _keys(args: list[Any]) -> Any:
+    if len(args) == 1 and isinstance(args[0], dict):
+        return sorted(args[0])
+    return _Failed("of a value that is not a map")
+
+
+def _values(args: list[Any]) -> Any:
+    if len(args) == 1 and isinstance(args[0], dict):
+        return [value for _, value in sorted(args[0].items())]  # in the keys' order
+    return _Failed("of a value that is not a map")
+
+
+def _known_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _contains(args: list[Any]) -> Any:
+    if len(args) != 2 or not isinstance(args[0], list) or not _known_scalar(args[1]):
+        return _Failed("is evaluated here for a list and a string, number or bool only")
+    wanted, unknown = args[1], False
+    for item in args[0]:
+        item = _scalar(item)
+        if not _known_scalar(item):
+            unknown = True
+        elif (item is None and wanted is None) or (
+            item is not None and wanted is not None and _same(item, wanted)
+        ):
+            return True
+    return _Failed("of values not known here") if unknown else False
+
+
+def _flatten(args: list[Any]) -> Any:
+    if len(args) != 1 or not isinstance(args[0], list):
+        return _Failed("of a value that is not a list")
+    flat: list[Any] = []
+    stack: list[Any] = list(reversed(args[0]))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, (Unresolved, _Attr)):
+            return _Failed("of values not known here")  # each might be a list
+        else:
+            flat.append(item)
+    return flat
+
+
+def _distinct(args: list[Any]) -> Any:
+    if len(args) != 1 or not isinstance(args[0], list):
+        return _Failed("of a value that is not a list")
+    kept: dict[tuple[str, Any], Any] = {}
+    for item in (_scalar(i) for i in args[0]):
+        if not _known_scalar(item):
+            return _Failed("of values not known here")
+        # Apart by type as `_same` is: "1", 1 and true are three values.
+        kind = "b" if isinstance(item, bool) else "s" if isinstance(item, str) else "n"
+        kept.setdefault((kind, item), item)
+    return list(kept.values())
+
+
+def _compact(args: list[Any]) -> Any:
+    if len(args) != 1 or not isinstance(args[0], list):
+        return _Failed("of a value that is not a list")
+    kept: list[str] = []
+    for item in (_scalar(i) for i in args[0]):
+        if item is None or item == "":
+            continue
+        if not isinstance(item, str):
+            return _Failed("of values not known here to be strings")
+        kept.append(item)
+    return kept
+
+
+_COLLECTION_FUNCTIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "length": _length,
+    "keys": _keys,
+    "values": _values,
+    "contains": _contains,
+    "flatten": _flatten,
+    "distinct": _distinct,
+    "compact": _compact,
+}
+
+
 def _traverse(value: Any, rest: Sequence[str | int], ref: Ref) -> Any:
     for step in rest:
         if _indexable(value, step):
             value = value[step]
+        elif isinstance(value, _Object) and isinstance(step, str):
+            value = value.read(step)
         elif isinstance(value, _Attr):
             return value
         else:
@@ -1208,6 +1749,8 @@ def _bind(node: Any, iteration: _Iteration) -> Any:
         lambda n: (
             _bound(n, iteration) if isinstance(n, Ref) and n.parts[0] == iteration.name else n
         ),
+        # Inside a `for` whose iterator has the same name, the name is the `for`'s.
+        lambda f: iteration.name in f.names,
     )
 
 
@@ -1224,6 +1767,9 @@ def _bound(ref: Ref, iteration: _Iteration) -> _Bound:
             step = step.value
         if isinstance(step, bool) or not isinstance(step, (str, int)):
             return _Bound(Unresolved(ref.text, "expression is not evaluated"), ref.text)
+        if isinstance(value, _Object) and isinstance(step, str):
+            value = value.read(step)  # `each.value.arn` of a `for_each` over a resource
+            continue
         if not _indexable(value, step):
             return _Bound(None, ref.text, missing=True)
         value = value[step]
