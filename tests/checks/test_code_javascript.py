@@ -1468,3 +1468,541 @@ def test_node_classes_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = {(rule_id, path, line) for rule_id, path, line in listed}
     assert project_hits(NODE_CLASSES / "positive", monkeypatch) == expected
     assert project_hits(NODE_CLASSES / "negative", monkeypatch) == set()
+
+
+# --- compiled output: tsc CommonJS, esbuild bundles, Babel interop --------------------------
+# Handlers written in TypeScript or modern JavaScript are deployed compiled: each sample
+# below is the shape tsc or esbuild writes, by hand. `DATA` is event data in the positive
+# case and safe data of the same shape in the near miss.
+
+COMPILED: dict[str, tuple[str, str, str, set[tuple[str, int]]]] = {
+    "tsc: a named import called as (0, child_process_1.execSync)": (
+        """
+        "use strict";
+        Object.defineProperty(exports, "__esModule", { value: true });
+        exports.handler = void 0;
+        const child_process_1 = require("child_process");
+        const handler = async (event) => {
+            (0, child_process_1.execSync)(`ls ${DATA}`);
+        };
+        exports.handler = handler;
+        """,
+        "event.queryStringParameters.dir",
+        "parseInt(event.queryStringParameters.dir, 10)",
+        {("LS-CODE-001", 6)},
+    ),
+    "tsc: a class from a module object, new pg_1.Client()": (
+        """
+        "use strict";
+        Object.defineProperty(exports, "__esModule", { value: true });
+        exports.handler = void 0;
+        const pg_1 = require("pg");
+        const handler = async (event) => {
+            const client = new pg_1.Client();
+            await client.connect();
+            return client.query(DATA);
+        };
+        exports.handler = handler;
+        """,
+        "`SELECT * FROM orders WHERE id = '${event.pathParameters.id}'`",
+        '"SELECT * FROM orders WHERE id = $1", [event.pathParameters.id]',
+        {("LS-CODE-003", 8)},
+    ),
+    "tsc: a default import through __importDefault": (
+        """
+        "use strict";
+        const axios_1 = __importDefault(require("axios"));
+        exports.handler = async (event) => {
+            return axios_1.default.get(DATA);
+        };
+        """,
+        "event.body",
+        "`https://api.example.com/items/${encodeURIComponent(event.body)}`",
+        {("LS-CODE-005", 4)},
+    ),
+    "tsc: a namespace import through __importStar": (
+        """
+        "use strict";
+        const fs = __importStar(require("fs"));
+        const path_1 = __importDefault(require("path"));
+        exports.handler = async (event) => {
+            return fs.readFileSync(DATA);
+        };
+        """,
+        "`/tmp/${event.body}`",
+        "`/tmp/${path_1.default.basename(event.body)}`",
+        {("LS-CODE-004", 5)},
+    ),
+    "tsc below ES2017: __awaiter, yield, the export before the function": (
+        """
+        "use strict";
+        Object.defineProperty(exports, "__esModule", { value: true });
+        exports.handler = handler;
+        const child_process_1 = require("child_process");
+        function handler(event) {
+            return __awaiter(this, void 0, void 0, function* () {
+                var _a;
+                const dir = (_a = event.queryStringParameters) === null || _a === void 0
+                    ? void 0 : _a.dir;
+                const listing = yield run(DATA);
+                return { statusCode: 200, body: listing };
+            });
+        }
+        function run(command) {
+            return (0, child_process_1.execSync)(command).toString();
+        }
+        """,
+        "`ls ${dir}`",
+        '"ls /tmp"',
+        {("LS-CODE-001", 15)},
+    ),
+    "tsc below ES2017: __awaiter passing the arguments on": (
+        """
+        "use strict";
+        const child_process_1 = require("child_process");
+        function handler(event_1) {
+            return __awaiter(this, arguments, void 0, function* (event, context = {}) {
+                (0, child_process_1.execSync)(DATA);
+            });
+        }
+        exports.handler = handler;
+        """,
+        "event.body",
+        "context.functionName",
+        {("LS-CODE-001", 5)},
+    ),
+    "tsc below ES2017: an arrow passing its destructured parameter as [_a]": (
+        """
+        "use strict";
+        const child_process_1 = require("child_process");
+        const handler = (_a) => __awaiter(void 0, [_a], void 0, function* ({ body, version }) {
+            (0, child_process_1.execSync)(DATA);
+        });
+        exports.handler = handler;
+        """,
+        "`convert ${body}`",
+        "`convert ${Number(version)}`",
+        {("LS-CODE-001", 4)},
+    ),
+    "tsc below ES2017: a method's generator keeps its this": (
+        """
+        "use strict";
+        const pg_1 = require("pg");
+        class Orders {
+            constructor(db) {
+                this.db = db;
+            }
+            find(id) {
+                return __awaiter(this, void 0, void 0, function* () {
+                    return this.db.query(DATA);
+                });
+            }
+        }
+        const orders = new Orders(new pg_1.Pool());
+        exports.handler = (event) => __awaiter(void 0, void 0, void 0, function* () {
+            return orders.find(event.pathParameters.id);
+        });
+        """,
+        "`SELECT * FROM orders WHERE id = '${id}'`",
+        '"SELECT * FROM orders WHERE id = $1", [id]',
+        {("LS-CODE-003", 9)},
+    ),
+    "tsc for ES5: __generator's state machine": (
+        """
+        "use strict";
+        var child_process_1 = require("child_process");
+        function handler(event) {
+            return __awaiter(this, void 0, void 0, function () {
+                var command;
+                return __generator(this, function (_a) {
+                    switch (_a.label) {
+                        case 0:
+                            command = "ls ".concat(DATA);
+                            return [4 /*yield*/, (0, child_process_1.execSync)(command)];
+                        case 1:
+                            _a.sent();
+                            return [2 /*return*/];
+                    }
+                });
+            });
+        }
+        exports.handler = handler;
+        """,
+        "event.body",
+        "parseInt(event.body, 10)",
+        {("LS-CODE-001", 10)},
+    ),
+    "esbuild: __toESM, a default import, the export under another local name": (
+        """
+        "use strict";
+        var src_exports = {};
+        __export(src_exports, {
+          handler: () => handler2
+        });
+        module.exports = __toCommonJS(src_exports);
+        var import_node_child_process = require("node:child_process");
+        var import_axios = __toESM(require("axios"));
+        var handler = (message) => message.trim();
+        var handler2 = async (event) => {
+          const target = DATA;
+          (0, import_node_child_process.execSync)(`ping -c 1 ${target}`);
+          return import_axios.default.get(`https://${target}/health`);
+        };
+        0 && (module.exports = {
+          handler
+        });
+        """,
+        "event.queryStringParameters.host",
+        'handler(" example.com ")',
+        {("LS-CODE-001", 12), ("LS-CODE-005", 13)},
+    ),
+    "esbuild below ES2017: __async": (
+        """
+        "use strict";
+        var import_child_process = require("child_process");
+        var handler = (event) => __async(void 0, null, function* () {
+          const output = yield Promise.resolve((0, import_child_process.execSync)(DATA));
+          return output.toString();
+        });
+        module.exports = __toCommonJS(src_exports);
+        """,
+        "`ls ${event.body}`",
+        '"ls"',
+        {("LS-CODE-001", 4)},
+    ),
+    "esbuild keepNames: __name around the handler": (
+        """
+        "use strict";
+        var import_child_process = require("child_process");
+        var handler = /* @__PURE__ */ __name(async (event) => {
+          (0, import_child_process.execSync)(DATA);
+        }, "handler");
+        """,
+        "event.body",
+        '"uptime"',
+        {("LS-CODE-001", 4)},
+    ),
+    "Babel: _interopRequireDefault and a comma call": (
+        """
+        "use strict";
+        var _child_process = require("child_process");
+        var _nodeFetch = _interopRequireDefault(require("node-fetch"));
+        const handler = async (event) => {
+          (0, _child_process.exec)(DATA);
+          return (0, _nodeFetch.default)(DATA);
+        };
+        exports.handler = handler;
+        """,
+        "event.body",
+        '"https://api.example.com/status"',
+        {("LS-CODE-001", 5), ("LS-CODE-005", 6)},
+    ),
+    "a comma call of a plain function: indirect eval": (
+        """
+        exports.handler = async (event) => {
+          return (0, eval)(DATA);
+        };
+        """,
+        "event.body",
+        '"1 + 1"',
+        {("LS-CODE-002", 2)},
+    ),
+    "a comma call of a property: (0, obj.m)": (
+        """
+        const vm = require("vm");
+        exports.handler = async (event) => {
+          return (0, vm.runInNewContext)(DATA, {});
+        };
+        """,
+        "event.body",
+        '"1 + 1"',
+        {("LS-CODE-002", 3)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED))
+def test_compiled_output(name: str) -> None:
+    source, unsafe, safe, expected = COMPILED[name]
+    assert injection(source.replace("DATA", unsafe)) == expected
+    assert injection(source.replace("DATA", safe)) == set()
+    assert view_of(source.replace("DATA", unsafe)).analysis.missing == ()
+
+
+TSC_HELPERS = """
+"use strict";
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || function (mod) {
+    if (mod && mod.__esModule) return mod;
+    var result = {};
+    if (mod != null) for (var k in mod)
+        if (k !== "default" && Object.prototype.hasOwnProperty.call(mod, k))
+            __createBinding(result, mod, k);
+    __setModuleDefault(result, mod);
+    return result;
+};
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) {
+        return value instanceof P ? value : new P(function (resolve) { resolve(value); });
+    }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) {
+            try { step(generator["throw"](value)); } catch (e) { reject(e); }
+        }
+        function step(result) {
+            result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+        }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+Object.defineProperty(exports, "__esModule", { value: true });
+"""
+
+ESBUILD_HELPERS = """
+"use strict";
+var __create = Object.create;
+var __defProp = Object.defineProperty;
+var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __getProtoOf = Object.getPrototypeOf;
+var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: true });
+};
+var __copyProps = (to, from, except, desc) => {
+  if (from && typeof from === "object" || typeof from === "function") {
+    for (let key of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, {
+          get: () => from[key],
+          enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable
+        });
+  }
+  return to;
+};
+var __toESM = (mod, isNodeMode, target) => (
+  target = mod != null ? __create(__getProtoOf(mod)) : {},
+  __copyProps(
+    isNodeMode || !mod || !mod.__esModule
+      ? __defProp(target, "default", { value: mod, enumerable: true })
+      : target,
+    mod
+  )
+);
+var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
+"""
+
+ORDERS_SOURCE = """
+import { execSync } from "child_process";
+import { Client } from "pg";
+import axios from "axios";
+import * as fs from "fs";
+import { query } from "./db";
+
+const client = new Client();
+
+export const handler = async (event: { body: string }) => {
+  const id = event.body;
+  execSync(`ls ${id}`);
+  await client.query(`SELECT * FROM orders WHERE id = '${id}'`);
+  await axios.get(`https://${id}/x`);
+  fs.readFileSync(`/tmp/${id}`);
+  await query(`SELECT ${id}`);
+  return { statusCode: 200 };
+};
+"""
+
+ORDERS_TSC = """
+exports.handler = void 0;
+const child_process_1 = require("child_process");
+const pg_1 = require("pg");
+const axios_1 = __importDefault(require("axios"));
+const fs = __importStar(require("fs"));
+const db_1 = require("./db");
+const client = new pg_1.Client();
+const handler = (event) => __awaiter(void 0, void 0, void 0, function* () {
+    const id = event.body;
+    (0, child_process_1.execSync)(`ls ${id}`);
+    yield client.query(`SELECT * FROM orders WHERE id = '${id}'`);
+    yield axios_1.default.get(`https://${id}/x`);
+    fs.readFileSync(`/tmp/${id}`);
+    yield (0, db_1.query)(`SELECT ${id}`);
+    return { statusCode: 200 };
+});
+exports.handler = handler;
+"""
+
+ORDERS_ESBUILD = """
+// src/index.ts
+var src_exports = {};
+__export(src_exports, {
+  handler: () => handler
+});
+module.exports = __toCommonJS(src_exports);
+var import_child_process = require("child_process");
+var import_pg = require("pg");
+var import_axios = __toESM(require("axios"));
+var fs = __toESM(require("fs"));
+
+// src/db.ts
+var import_pg2 = require("pg");
+var pool = new import_pg2.Pool();
+var query = (text) => pool.query(text);
+
+// src/index.ts
+var client = new import_pg.Client();
+var handler = async (event) => {
+  const id = event.body;
+  (0, import_child_process.execSync)(`ls ${id}`);
+  await client.query(`SELECT * FROM orders WHERE id = '${id}'`);
+  await import_axios.default.get(`https://${id}/x`);
+  fs.readFileSync(`/tmp/${id}`);
+  await query(`SELECT ${id}`);
+  return { statusCode: 200 };
+};
+// Annotate the CommonJS export names for ESM import in node:
+0 && (module.exports = {
+  handler
+});
+"""
+COMPILED_ORDERS = {"tsc": TSC_HELPERS + ORDERS_TSC, "esbuild": ESBUILD_HELPERS + ORDERS_ESBUILD}
+"""The orders handler as tsc (ES2015, so `__awaiter`) and esbuild (a bundle) compile it."""
+
+
+def pointers(source: str, path: PurePosixPath) -> set[tuple[str, str]]:
+    view = view_of(source, path)
+    return {(rule.meta.id, hit.pointer) for rule in RULES for hit in rule(view)}
+
+
+def test_compiled_handlers_get_the_findings_of_their_source() -> None:
+    """tsc's output names each finding as the TypeScript does (pointers hold no lines), down
+    to the project's own `query` it calls as `(0, db_1.query)`: no receiver, so not a
+    client's `query` method, as `query(...)` in the source is not."""
+    expected = {
+        ("LS-CODE-001", "/handler/child_process.execSync/1"),
+        ("LS-CODE-003", "/handler/client.query/1"),
+        ("LS-CODE-004", "/handler/fs.readFileSync/1"),
+        ("LS-CODE-005", "/handler/axios.get/1"),
+        ("LS-CODE-006", "/handler"),
+    }
+    assert pointers(ORDERS_SOURCE, TS) == expected
+    assert pointers(COMPILED_ORDERS["tsc"], JS) == expected
+    # A bundle holds the project's modules too: its `query` is followed into `pool.query`.
+    bundled = {*expected, ("LS-CODE-003", "/query/pool.query/1")}
+    assert pointers(COMPILED_ORDERS["esbuild"], JS) == bundled
+
+
+def test_compiled_helpers_alone_find_nothing() -> None:
+    for helpers in (TSC_HELPERS, ESBUILD_HELPERS):
+        source = helpers + "exports.handler = async (event) => ({ statusCode: 200 });\n"
+        assert injection(source) == set()
+
+
+def test_a_compiled_middy_handler_is_validated() -> None:
+    source = """
+    "use strict";
+    const core_1 = __importDefault(require("@middy/core"));
+    const validator_1 = __importDefault(require("@middy/validator"));
+    const base = async (event) => {
+        return { statusCode: 200, body: event.body };
+    };
+    exports.handler = (0, core_1.default)(base).use((0, validator_1.default)({ eventSchema: {} }));
+    """
+    assert fired(source) == set()
+    bundled = """
+    var import_core = __toESM(require("@middy/core"));
+    var base = async (event) => ({ statusCode: 200, body: event.body });
+    var handler = (0, import_core.default)(base).use(logged());
+    """
+    assert fired(bundled) == {("LS-CODE-006", 3)}
+
+
+def test_a_compiled_default_export_declared_after_its_export() -> None:
+    """tsc writes `exports.default = default_1;` above `async function default_1(event)`,
+    which JavaScript binds first: `Handler: index.default` runs it."""
+    source = """
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.default = default_1;
+    const child_process_1 = require("child_process");
+    async function default_1(event) {
+        (0, child_process_1.exec)(event.body);
+    }
+    """
+    assert injection(source, handlers=("default",)) == {("LS-CODE-001", 6)}
+    later = source.replace("async function default_1", "const other = async function default_1")
+    assert view_of(later, handlers=("default",)).analysis.missing == ("default",)
+
+
+def test_compiled_handlers_through_a_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template names the compiled file (`CodeUri: dist/`, `Handler: index.handler`);
+    the loader finds it, and the analysis its exported handler, tsc's or esbuild's."""
+    monkeypatch.chdir(tmp_path)
+    functions = ""
+    for name, folder in (("Tsc", "dist"), ("Bundled", "bundle")):
+        functions += (
+            f"  {name}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+            f"      Runtime: nodejs20.x\n      CodeUri: {folder}/\n      Handler: index.handler\n"
+        )
+    Path("template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n" + functions, encoding="utf-8"
+    )
+    for folder, text in (("dist", COMPILED_ORDERS["tsc"]), ("bundle", COMPILED_ORDERS["esbuild"])):
+        Path(folder).mkdir()
+        Path(folder, "index.js").write_text(text.lstrip("\n"), encoding="utf-8")
+    application, problems = load_template(
+        Path("template.yaml"), PurePosixPath("template.yaml"), max_bytes=1_000_000
+    )
+    assert problems == []
+    loaded = load_handlers([application], root=Path())
+    assert loaded.errors == () and loaded.skipped == ()
+    found = set()
+    for source in loaded.sources:
+        view = HandlerView(source)
+        assert view.analysis.missing == ()
+        for rule in RULES:
+            for hit in rule(view):
+                line = view.locate(hit.pointer).lines(hit.pointer)[0]
+                found.add((rule.meta.id, source.file.path.as_posix(), line))
+    lines = {
+        folder: text.lstrip("\n").splitlines().index(call) + 1
+        for folder, text, call in (
+            ("dist", COMPILED_ORDERS["tsc"], "    (0, child_process_1.execSync)(`ls ${id}`);"),
+            (
+                "bundle",
+                COMPILED_ORDERS["esbuild"],
+                "  (0, import_child_process.execSync)(`ls ${id}`);",
+            ),
+        )
+    }
+    commands = {(path, line) for rule_id, path, line in found if rule_id == "LS-CODE-001"}
+    assert commands == {("dist/index.js", lines["dist"]), ("bundle/index.js", lines["bundle"])}
+    assert {rule_id for rule_id, _, _ in found} == {
+        "LS-CODE-001",
+        "LS-CODE-003",
+        "LS-CODE-004",
+        "LS-CODE-005",
+        "LS-CODE-006",
+    }

@@ -431,6 +431,78 @@ export const handler = async (event) => {
     ]
 
 
+COMPILED_SDK = {
+    "tsc": """
+"use strict";
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.handler = void 0;
+const client_s3_1 = require("@aws-sdk/client-s3");
+const aws_sdk_1 = __importDefault(require("aws-sdk"));
+const pager_1 = require("pager");
+const s3 = new client_s3_1.S3Client({});
+const sqs = new aws_sdk_1.default.SQS();
+const handler = async (event) => {
+    await s3.send(new client_s3_1.PutObjectCommand({ Bucket: "uploads", Key: `a/${event.id}` }));
+    const pages = (0, client_s3_1.paginateListObjectsV2)({ client: s3 }, { Bucket: "uploads" });
+    for await (const page of pages) { }
+    (0, pager_1.paginateListObjectsV2)({ client: s3 }, { Bucket: "other" });
+    await sqs.sendMessage({ QueueUrl: process.env.JOBS, MessageBody: "go" }).promise();
+};
+exports.handler = handler;
+""",
+    "esbuild": """
+"use strict";
+var src_exports = {};
+__export(src_exports, {
+  handler: () => handler
+});
+module.exports = __toCommonJS(src_exports);
+var import_client_s3 = require("@aws-sdk/client-s3");
+var import_aws_sdk = __toESM(require("aws-sdk"));
+var import_pager = __toESM(require("pager"));
+var s3 = new import_client_s3.S3Client({});
+var sqs = new import_aws_sdk.default.SQS();
+var handler = async (event) => {
+  await s3.send(new import_client_s3.PutObjectCommand({ Bucket: "uploads", Key: `a/${event.id}` }));
+  const pages = (0, import_client_s3.paginateListObjectsV2)({ client: s3 }, { Bucket: "uploads" });
+  for await (const page of pages) {
+  }
+  (0, import_pager.default.paginateListObjectsV2)({ client: s3 }, { Bucket: "other" });
+  await sqs.sendMessage({ QueueUrl: process.env.JOBS, MessageBody: "go" }).promise();
+};
+""",
+}
+"""An S3 command, an S3 paginator called as compilers call an imported function, and a v2
+client from a default import, as tsc and esbuild write them; and, the near miss, a
+`paginate*` function of a package that is not the SDK, called the same way."""
+
+
+@pytest.mark.parametrize("compiler", sorted(COMPILED_SDK))
+def test_node_sdk_calls_in_compiled_output(tmp_path: Path, compiler: str) -> None:
+    fn = function(
+        tmp_path,
+        {"app.js": COMPILED_SDK[compiler]},
+        runtime="nodejs20.x",
+        environment={"JOBS": "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs"},
+    )
+    extraction = extract(fn, tmp_path, DATA)
+    assert extraction.errors == ()
+    assert [(c.service, c.method) for c in extraction.calls] == [
+        ("s3", "PutObjectCommand"),
+        ("s3", "paginateListObjectsV2"),
+        ("sqs", "sendMessage"),
+    ]
+    needs = [(n.action, n.resource) for n in requirements(extraction, fn.environment, DATA).needs]
+    assert needs == [
+        ("s3:ListBucket", "arn:${AWS::Partition}:s3:::uploads"),
+        ("s3:PutObject", "arn:${AWS::Partition}:s3:::uploads/a/*"),
+        ("sqs:SendMessage", "arn:${AWS::Partition}:sqs:eu-west-1:123456789012:jobs"),
+    ]
+
+
 def test_broken_javascript_is_an_error_entry(tmp_path: Path) -> None:
     fn = function(
         tmp_path, {"app.js": "exports.handler = async (event => {\n"}, runtime="nodejs20.x"

@@ -315,6 +315,35 @@ def test_handler_shaped_files_without_a_template(tmp_path: Path) -> None:
     ]
 
 
+ESBUILD_BUNDLE = """\
+var src_exports = {};
+__export(src_exports, {
+  config: () => config,
+  handler: () => handler2
+});
+module.exports = __toCommonJS(src_exports);
+var handler2 = async (event) => event;
+"""
+
+
+def test_node_entry_points_without_a_template(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "dist/bundle.js": ESBUILD_BUNDLE,
+            "dist/tsc.js": "exports.handler = handler;\nasync function handler(e) {}\n",
+            "src/options.js": "const options = {\n  handler: () => run,\n};\n",
+        },
+    )
+    files = sorted(tmp_path.rglob("*.js"))
+    found = [(p, PurePosixPath(p.relative_to(tmp_path).as_posix())) for p in files]
+    loaded = load_handlers([], found, root=tmp_path)
+    assert [(s.file.path.as_posix(), s.file.handlers) for s in loaded.sources] == [
+        ("dist/bundle.js", ("handler",)),
+        ("dist/tsc.js", ("handler",)),
+    ]
+
+
 def test_inline_suppressions_are_read(tmp_path: Path) -> None:
     write(
         tmp_path,

@@ -74,11 +74,14 @@ _FALLBACK_ENTRIES = ("handler", "lambda_handler")
 _NODE_ENTRY = re.compile(
     rb"^[ \t]*(?:(?:module\.)?exports\.(?P<assigned>handler|lambdaHandler)[ \t]*=|"
     rb"export[ \t]+(?:const|let|var|async[ \t]+function|function)[ \t]+"
-    rb"(?P<exported>handler|lambdaHandler)\b)",
+    rb"(?P<exported>handler|lambdaHandler)\b)"
+    rb"|^__export\([\w$]+,[ \t]*\{\r?\n(?:[ \t]+[\w$]+:[ \t]*\(\)[ \t]*=>[ \t]*[\w$]+,\r?\n)*"
+    rb"[ \t]+(?P<bundled>handler|lambdaHandler):[ \t]*\(\)[ \t]*=>",
     re.MULTILINE,
 )
 """A Node.js file that exports a Lambda-shaped entry point: `exports.handler = ...`,
-`module.exports.handler = ...`, `export const handler`, `export async function handler`."""
+`module.exports.handler = ...`, `export const handler`, `export async function handler`,
+or an esbuild bundle's `__export(src_exports, { handler: () => handler2 })`."""
 _PYTHON2 = (
     (re.compile(r"^\s*print\s+[^\s(=.,)][^\n]*$", re.MULTILINE), "a `print` statement"),
     (re.compile(r"^\s*exec\s+[\"'\w][^\n(]*$", re.MULTILINE), "an `exec` statement"),
@@ -507,7 +510,7 @@ def _load_unclaimed_node(text: str, real: Path, display: PurePosixPath, result: 
     entries = tuple(
         sorted(
             {
-                (m.group("assigned") or m.group("exported")).decode("ascii")
+                (m.group("assigned") or m.group("exported") or m.group("bundled")).decode("ascii")
                 for m in _NODE_ENTRY.finditer(encoded)
             }
         )

@@ -30,7 +30,15 @@ Never runs anything: it reads the tree the loader built with tree-sitter. What i
   compared with one (`if (token === "...")`) are recorded with that name, others of
   12 characters or more without one, each literal once;
 - an anonymous function passed as a value (a callback) is lowered as a function of its
-  own, defined just before the statement that holds it.
+  own, defined just before the statement that holds it;
+- what tsc, esbuild and Babel compile handlers to, lowered as the source they came from:
+  interop requires (`__importDefault(require("x"))`, `__toESM(...)`) are the module, and
+  its `.default` the default import (`javascript_spec`); `(0, obj.m)(x)` is the call
+  `m(x)`, with no receiver; an async function compiled for an older target
+  (`__awaiter(this, arguments, void 0, function* () {...})`, esbuild's `__async`) is its
+  generator's body, `yield` being `await`; esbuild's `__export(exports, { handler: () =>
+  handler2 })` and tsc's `exports.handler = main;` above `function main` bind the export
+  at the end of the module, and `__name(fn, "handler")` (`keepNames`) is `fn`.
 
 TypeScript syntax the analysis does not need (types, interfaces, `as`, `!`) is skipped.
 Nesting is bounded as in the Python front end: deeper expressions are summarised by the
@@ -63,8 +71,10 @@ _FUNCTIONS = frozenset(
 )
 _WRAPPERS = frozenset(
     {"parenthesized_expression", "await_expression", "as_expression", "non_null_expression"}
-    | {"satisfies_expression", "type_assertion"}
+    | {"satisfies_expression", "type_assertion", "yield_expression"}
 )
+"""Expressions whose value is their operand's. `yield x` is `await x` in the generator
+tsc and esbuild write an async function as for older targets (`__awaiter`)."""
 _COMPARE = frozenset({"==", "===", "!=", "!==", "<", "<=", ">", ">=", "in", "instanceof"})
 _CALLBACK_METHODS = frozenset(
     {"forEach", "map", "flatMap", "filter", "find", "findIndex", "some", "every", "then"}
@@ -79,6 +89,18 @@ _RECEIVERS = frozenset(
 )
 """What the first argument of `f.call(...)` / `f.apply(...)` is written as when it is
 the `this` to call `f` with."""
+_INTEROP = frozenset(
+    {"__importDefault", "__importStar", "__toESM", "_interopRequireDefault"}
+    | {"_interopRequireWildcard", "_interop_require_default", "_interop_require_wildcard"}
+)
+"""The helpers compilers wrap `require("x")` in for ES module interop (tsc, esbuild, Babel,
+SWC): the module still, its `.default` the default import (see `javascript_spec`)."""
+_REQUIRES = frozenset({"require", "import", "__require"})
+"""`__require` is esbuild's `require` in an ES module bundle."""
+_ASYNC_HELPERS = frozenset({"__awaiter", "__async", "__generator"})
+"""How tsc (`__awaiter`, and `__generator` below ES2015) and esbuild (`__async`) write an
+async function for older targets: a helper that runs the generator of its body at once."""
+_INERT = frozenset({"number", "string", "true", "false", "null", "undefined"})
 _SKIPPED = frozenset(
     {"comment", "empty_statement", "debugger_statement", "type_alias_declaration"}
     | {"interface_declaration", "enum_declaration", "ambient_declaration", "abstract_class"}
@@ -89,9 +111,14 @@ def lower(tree: Tree, language: str = "javascript") -> ir.ModuleIR:
     """The module's IR, with the string literals a credential rule may want."""
     lowering = _Lowering()
     body = lowering.block(tree.root_node.named_children, "<module>", 0)
+    late = lowering.late
+    if lowering.renamed:
+        declared = _declared_functions(tree.root_node)
+        late += [a for a, local in lowering.renamed if local in declared]
+    lowering.size += len(late)
     return ir.ModuleIR(
         language=language,
-        body=body,
+        body=(*body, *late),
         literals=tuple(lowering.literals),
         size=lowering.size,
         truncated=lowering.truncated,
@@ -155,19 +182,171 @@ def _module_name(text: str) -> str:
 
 
 def _required(node: Node) -> str | None:
-    """`"child_process"` for `require("child_process")` (also `await import("x")`)."""
+    """`"child_process"` for `require("child_process")` (also `await import("x")`), and
+    for the interop forms compilers write it in: `__importDefault(require("x"))` (tsc),
+    `__toESM(require("x"), 1)` (esbuild), `_interopRequireDefault(require("x"))` (Babel)."""
     node = _unwrap(node)
+    for _ in range(3):
+        if node.type != "call_expression":
+            return None
+        func = node.child_by_field_name("function")
+        if func is None:
+            return None
+        name = _text(func) if func.type in ("identifier", "import") else _helper(func)
+        if name not in _REQUIRES and name not in _INTEROP:
+            return None
+        args = node.child_by_field_name("arguments")
+        if args is None or args.type != "arguments":
+            return None
+        named = [c for c in args.named_children if c.type != "comment"]
+        if name in _REQUIRES:
+            value = _string(named[0]) if len(named) == 1 else None
+            return _module_name(value) if value is not None else None
+        if not named:
+            return None
+        node = _unwrap(named[0])
+    return None
+
+
+def _comma_callee(node: Node) -> tuple[list[Node], Node] | None:
+    """The leading parts and the last of a callee written `(0, obj.m)`: how tsc, esbuild and
+    Babel call an imported function, so that it runs without the module object as its
+    `this`; `None` for any other callee."""
+    node = _unwrap(node)
+    if node.type != "sequence_expression":
+        return None
+    parts = [c for c in node.named_children if c.type != "comment"]
+    if not parts:
+        return None
+    return parts[:-1], _unwrap(parts[-1])
+
+
+def _helper(node: Node) -> str | None:
+    """The name of the compiler helper a callee is, however it is reached: `__awaiter` for
+    `__awaiter`, `tslib_1.__awaiter` and `(0, tslib_1.__awaiter)`. `None` for a name
+    helpers do not have (they start with `_`), known from one byte: every call asks."""
+    if node.type == "parenthesized_expression":
+        comma = _comma_callee(node)
+        node = comma[1] if comma is not None else _unwrap(node)
+    if node.type == "member_expression":
+        found = node.child_by_field_name("property")
+        if found is None:
+            return None
+        node = found
+    elif node.type != "identifier":
+        return None
+    raw = node.text
+    if not raw or raw[:1] != b"_":
+        return None
+    return raw.decode("utf-8", "replace")
+
+
+def _async_helper(node: Node, *, inline: bool = False) -> tuple[Node, Node | None] | None:
+    """The generator and the arguments passed to it (`arguments`, `[_a]`, or `None` for
+    none) of `__awaiter(this, arguments, void 0, function* (event) {...})`, esbuild's
+    `__async(this, null, function* () {...})` and (unless `inline`, which asks for the
+    async function's own body) `__generator(this, function (_a) {...})`."""
     if node.type != "call_expression":
         return None
     func = node.child_by_field_name("function")
     args = node.child_by_field_name("arguments")
-    if func is None or args is None or _text(func) not in ("require", "import"):
+    if func is None or args is None or args.type != "arguments":
         return None
-    named = args.named_children
-    if len(named) != 1:
+    name = _helper(func)
+    if name not in _ASYNC_HELPERS or (inline and name == "__generator"):
         return None
-    value = _string(named[0])
-    return _module_name(value) if value is not None else None
+    named = [c for c in args.named_children if c.type != "comment"]
+    if len(named) < 2:
+        return None
+    generator = _unwrap(named[-1])
+    if generator.type not in _FUNCTIONS:
+        return None
+    passed = _unwrap(named[1]) if name != "__generator" and len(named) > 2 else None
+    if passed is not None and not (
+        passed.type == "array" or (passed.type == "identifier" and _text(passed) == "arguments")
+    ):
+        passed = None
+    return generator, passed
+
+
+def _awaited(body: Node | None) -> tuple[Node, Node | None] | None:
+    """The generator of an async function compiled for an older target, whose body is only
+    `return __awaiter(..., function* () {...})` (or, for an arrow, that call)."""
+    if body is None:
+        return None
+    if body.type == "statement_block":
+        if body.named_child_count > 3:  # a comment or two may stand beside the `return`
+            return None
+        statements = [c for c in body.named_children if c.type != "comment"]
+        if len(statements) != 1 or statements[0].type != "return_statement":
+            return None
+        value = [c for c in statements[0].named_children if c.type != "comment"]
+        if len(value) != 1:
+            return None
+        body = value[0]
+    return _async_helper(_unwrap(body), inline=True)
+
+
+def _named_function(node: Node) -> Node:
+    """`async (event) => {...}` for esbuild's `__name(async (event) => {...}, "handler")`
+    (`keepNames`), which gives back its first argument; any other node as it is."""
+    func = node.child_by_field_name("function") if node.type == "call_expression" else None
+    if func is None or _helper(func) != "__name":
+        return node
+    args = node.child_by_field_name("arguments")
+    named = [c for c in args.named_children if c.type != "comment"] if args is not None else []
+    if named and _unwrap(named[0]).type in _FUNCTIONS:
+        return _unwrap(named[0])
+    return node
+
+
+def _bundle_exports(node: Node) -> list[tuple[str, str]] | None:
+    """`[("handler", "handler2")]` for esbuild's `__export(src_exports, { handler: () =>
+    handler2 })`, which defines each export of a CommonJS bundle as a getter of the local
+    it was bundled as; `None` for any other call."""
+    if node.type != "call_expression":
+        return None
+    func = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if func is None or func.type != "identifier" or _helper(func) != "__export" or args is None:
+        return None
+    named = [c for c in args.named_children if c.type != "comment"]
+    if len(named) != 2 or named[1].type != "object":
+        return None
+    found: list[tuple[str, str]] = []
+    for pair in named[1].named_children:
+        if pair.type != "pair":
+            continue
+        key = _property_key(pair.child_by_field_name("key"))
+        value = pair.child_by_field_name("value")
+        getter = _unwrap(value) if value is not None else None
+        body = getter.child_by_field_name("body") if getter is not None else None
+        if key is None or getter is None or getter.type not in _FUNCTIONS or body is None:
+            continue
+        if body.type == "statement_block":
+            returned = [c for c in body.named_children if c.type != "comment"]
+            if len(returned) != 1 or returned[0].type != "return_statement":
+                continue
+            inner = returned[0].named_children
+            body = inner[0] if len(inner) == 1 else body
+        body = _unwrap(body)
+        if body.type == "identifier":
+            found.append((key, _text(body)))
+    return found
+
+
+def _declared_functions(root: Node) -> set[str]:
+    """The module's function declarations, which JavaScript binds before any statement
+    runs (`exports.handler = main;` may come first, as tsc writes it)."""
+    found: set[str] = set()
+    for child in root.named_children:
+        if child.type == "export_statement":
+            child = child.child_by_field_name("declaration") or child
+        if child.type in ("function_declaration", "generator_function_declaration"):
+            name = child.child_by_field_name("name")
+            if name is not None:
+                found.add(_text(name))
+    return found
 
 
 def _export_name(node: Node) -> str | None:
@@ -289,7 +468,8 @@ class _Lowering:
         self.size = 0
         self.scope = "<module>"
         self.hoisted: list[ir.Stmt] = []
-        """Anonymous functions met in the current statement, defined before it."""
+        """Anonymous functions met in the current statement, defined before it, and what
+        the leading parts of a comma callee (`(log(), f)(x)`) evaluate before the call."""
         self._anonymous: dict[str, int] = {}
         """Per scope, the anonymous functions named so far: names count, never lines, so
         moving code keeps every pointer."""
@@ -302,6 +482,18 @@ class _Lowering:
         self._named: set[tuple[int, int]] = set()
         """Byte spans of the strings already recorded with a name, not to be recorded
         again without one (as the Python front end does)."""
+        self.late: list[ir.Assign] = []
+        """Exports bound to a local defined later (`__export(...)` of a bundle): bound
+        again at the end of the module, where that local is what the export gives."""
+        self.renamed: list[tuple[ir.Assign, str]] = []
+        """`exports.handler = main;` at the top level, with the local: bound again at the
+        end too when `main` is a function declaration (`_declared_functions`), which tsc
+        puts the export before."""
+        self._params: tuple[ir.Param, ...] = ()
+        """The parameters of the function being lowered, for `__awaiter(this, arguments,
+        ...)`, which passes them on."""
+        self._modules: dict[str, str] = {}
+        """Names bound to a module (`core_1` -> `@middy/core`), to know `middy` by."""
 
     # --- statements ------------------------------------------------------------------
 
@@ -434,7 +626,7 @@ class _Lowering:
             if name.type == "identifier":
                 yield ir.Assign((ir.TName(_text(name)),), ir.Const(None, line), line)
             return
-        inner = _unwrap(value)
+        inner = _named_function(_unwrap(value))
         if name.type == "identifier" and inner.type in _FUNCTIONS:
             yield self.function(inner, _text(name), scope, depth)
             return
@@ -446,6 +638,7 @@ class _Lowering:
         module = _required(value)
         if module is not None:
             if name.type == "identifier":
+                self._modules[_text(name)] = module
                 yield ir.Assign((ir.TName(_text(name)),), ir.Module(module, line), line)
                 return
             if name.type == "object_pattern":
@@ -471,13 +664,26 @@ class _Lowering:
     def expression_statement(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
         node = _unwrap(node)
         line = _line(node)
+        bundled = _bundle_exports(node) if scope == "<module>" else None
+        if bundled is not None:
+            self.late.extend(
+                ir.Assign((ir.TName(name),), ir.Name(local, line), line)
+                for name, local in bundled
+                if name != local
+            )
+            return
         if node.type == "assignment_expression":
             left = node.child_by_field_name("left")
             right = node.child_by_field_name("right")
             if left is None or right is None:
                 return
             exported = _export_name(left)
-            inner = _unwrap(right)
+            inner = _named_function(_unwrap(right))
+            if exported is not None and scope == "<module>" and inner.type == "identifier":
+                local = _text(inner)
+                if local != exported:
+                    alias = ir.Assign((ir.TName(exported),), ir.Name(local, line), line)
+                    self.renamed.append((alias, local))
             if exported is not None and inner.type in _FUNCTIONS:
                 yield self.function(inner, exported, scope, depth)
                 return
@@ -560,12 +766,11 @@ class _Lowering:
             if func.type == "member_expression":
                 prop = _text(func.child_by_field_name("property"))
                 base = func.child_by_field_name("object")
-                if prop not in ("use", "before", "after", "onError") or base is None:
-                    return None
-                middlewares.extend(args.named_children)
-                current = _unwrap(base)
-                continue
-            if _text(func) != "middy" or not args.named_children:
+                if prop in ("use", "before", "after", "onError") and base is not None:
+                    middlewares.extend(args.named_children)
+                    current = _unwrap(base)
+                    continue
+            if not self.is_middy(func) or not args.named_children:
                 return None
             break
         else:
@@ -578,6 +783,22 @@ class _Lowering:
         params = (ir.Param("event"), ir.Param("context"))
         end = _end(node)
         return ir.Def(name, qualname, params, body, decorators, line, end, f"{qualname}@{line}")
+
+    def is_middy(self, func: Node) -> bool:
+        """`middy`, and how compilers call its default import: `(0, core_1.default)` (tsc),
+        `(0, import_core.default)` (esbuild), `(0, _core.default)` (Babel)."""
+        node = func
+        if node.type == "parenthesized_expression":
+            comma = _comma_callee(node)
+            node = comma[1] if comma is not None else _unwrap(node)
+        if node.type == "member_expression":
+            if _text(node.child_by_field_name("property")) != "default":
+                return False
+            node = _unwrap(node.child_by_field_name("object") or node)
+        if node.type != "identifier":
+            return False
+        name = _text(node)
+        return name == "middy" or self._modules.get(name) == "@middy/core"
 
     def exported_object(self, node: Node, scope: str, depth: int) -> Iterator[ir.Stmt]:
         """`module.exports = { handler, main: run, other: async (e) => {} }`."""
@@ -607,17 +828,21 @@ class _Lowering:
             qualname = f"{scope}.{name}"
         else:
             qualname = f"{scope}.<locals>.{name}"
-        params: list[ir.Param] = []
-        single = node.child_by_field_name("parameter")
-        if single is not None:
-            params.append(ir.Param(_text(single)))
         formal = node.child_by_field_name("parameters")
-        if formal is not None:
-            for position, param in enumerate(formal.named_children):
-                params.extend(self.param(param, position))
-        saved = self.scope
-        self.scope = qualname
+        params = self.params(node)
         body_node = node.child_by_field_name("body")
+        compiled = _awaited(body_node)
+        if compiled is not None:
+            # An async function compiled for an older target: its generator's body is the
+            # function's, with the generator's parameters when it is passed the arguments.
+            generator, passed = compiled
+            body_node = generator.child_by_field_name("body")
+            if passed is not None:
+                params = self.params(generator)
+        saved = self.scope
+        saved_params = self._params
+        self.scope = qualname
+        self._params = tuple(params)
         line = _line(node)
         body: tuple[ir.Stmt, ...]
         if body_node is None:
@@ -635,9 +860,21 @@ class _Lowering:
             self.size += len(stored)
             body = (*stored, *body)
         self.scope = saved
+        self._params = saved_params
         return ir.Def(
             name, qualname, tuple(params), body, (), line, _end(node), f"{qualname}@{line}"
         )
+
+    def params(self, node: Node) -> list[ir.Param]:
+        params: list[ir.Param] = []
+        single = node.child_by_field_name("parameter")
+        if single is not None:
+            params.append(ir.Param(_text(single)))
+        formal = node.child_by_field_name("parameters")
+        if formal is not None:
+            for position, param in enumerate(formal.named_children):
+                params.extend(self.param(param, position))
+        return params
 
     def param(self, node: Node, position: int) -> Iterator[ir.Param]:
         kind = node.type
@@ -856,6 +1093,7 @@ class _Lowering:
                 continue
             for part in clause.named_children:
                 if part.type == "identifier":  # default import
+                    self._modules[_text(part)] = module
                     yield ir.Assign((ir.TName(_text(part)),), ir.Module(module, line), line)
                 elif part.type == "namespace_import":
                     for name in part.named_children:
@@ -1102,12 +1340,19 @@ class _Lowering:
         line = _line(node)
         func = node.child_by_field_name("function") or node.child_by_field_name("constructor")
         arguments = node.child_by_field_name("arguments")
-        module = _required(node)
-        if module is not None:
-            return ir.Module(module, line)
+        helper = _helper(func) if func is not None else None
+        # Only a name (`require`) or a helper (`tslib_1.__importStar`) can be a `require`.
+        if helper is not None or (func is not None and func.type in ("identifier", "import")):
+            module = _required(node)
+            if module is not None:
+                return ir.Module(module, line)
         forwarded = self.forwarded(node, d)
         if forwarded is not None:
             return forwarded
+        if helper in _ASYNC_HELPERS:
+            resumed = self.resumed(node, d)
+            if resumed is not None:
+                return resumed
         args: tuple[ir.Expr, ...] = ()
         kwargs: tuple[tuple[str, ir.Expr], ...] = ()
         if arguments is not None:
@@ -1121,7 +1366,7 @@ class _Lowering:
             # `super(...)`: the parent class's constructor, run on this same instance
             callee: ir.Expr = ir.Attr(ir.Name("super", line), "constructor", line)
         else:
-            callee = self.expr(func, d)
+            callee = self.callee(func, d)
         call = ir.Call(callee, args, kwargs, line, _end(node))
         if isinstance(callee, ir.Attr) and callee.attr in _CALLBACK_METHODS:
             # `names.forEach((name) => ...)`: the callback runs on the receiver's data.
@@ -1133,6 +1378,45 @@ class _Lowering:
             if runs:
                 return ir.Opaque((call, *runs), line)
         return call
+
+    def callee(self, node: Node, d: int) -> ir.Expr:
+        """What a call calls. `(0, obj.m)(x)` calls the value of `obj.m` with no `this`: a
+        one-operand `or`, whose value is its operand's, keeps the name (`(0,
+        child_process_1.execSync)` is `child_process.execSync`) without making `obj` a
+        receiver, so it is the plain call `m(x)` of the source it was compiled from."""
+        comma = _comma_callee(node) if node.type == "parenthesized_expression" else None
+        if comma is None:
+            return self.expr(node, d)
+        leading, last = comma
+        for part in leading:
+            if part.type not in _INERT:
+                self.hoisted.append(ir.ExprStmt(self.expr(part, d), _line(part)))
+        callee = self.expr(last, d)
+        if isinstance(callee, ir.Attr):
+            return ir.Logic("or", (callee,), callee.line)
+        return callee
+
+    def resumed(self, node: Node, d: int) -> ir.Call | None:
+        """`__awaiter(this, arguments, void 0, function* (event) {...})` and the other
+        `_ASYNC_HELPERS` met anywhere but as a whole body (see `function`): the call of
+        their generator, with the arguments of the function it is in when they are passed
+        on (`arguments`, `[_a]`)."""
+        found = _async_helper(node)
+        if found is None:
+            return None
+        generator, passed = found
+        line = _line(node)
+        args: tuple[ir.Expr, ...] = ()
+        if passed is not None and passed.type == "array":
+            args, _ = self.arguments(passed.named_children, d)
+        elif passed is not None:
+            args = tuple(
+                ir.Star(ir.Name(p.name, line), line)
+                if p.kind == "vararg"
+                else ir.Name(p.name, line)
+                for p in self._params
+            )
+        return ir.Call(self.expr(generator, d), args, (), line, _end(node))
 
     def arguments(
         self, nodes: list[Node], d: int

@@ -434,6 +434,11 @@ def _env(name: str, line: int) -> Value:
 
 
 def _named(qualname: str, line: int) -> Value:
+    if qualname.endswith(".default") and not qualname.startswith("process.env."):
+        # A module's `default` is what `import x from "x"` binds, the module itself: so
+        # compiled interop (`axios_1.default.get`, `import_axios.default.get`) and
+        # `require("x").default` name the calls the source makes (`axios.get`).
+        qualname = qualname.removesuffix(".default")
     if qualname == "process.env":
         return Value(
             flows=(Flow(SECRET, "process.env (every environment variable)", line),),

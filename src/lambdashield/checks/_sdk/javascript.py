@@ -4,7 +4,10 @@ Covers the SDK for JavaScript v3 (`new GetItemCommand(...)` from `@aws-sdk/clien
 document client commands of `@aws-sdk/lib-dynamodb`, `paginate*` and `waitUntil*`
 helpers, aggregated clients such as `new DynamoDB().getItem(...)`, `Upload` from
 `@aws-sdk/lib-storage`) and v2 (`new AWS.S3().putObject(...)`,
-`new AWS.DynamoDB.DocumentClient().get(...)`, `require("aws-sdk/clients/sqs")`).
+`new AWS.DynamoDB.DocumentClient().get(...)`, `require("aws-sdk/clients/sqs")`), also as
+tsc and esbuild compile them: interop requires (`__importDefault(require("aws-sdk"))`,
+whose `.default` is the module), and imported helpers called as
+`(0, client_s3_1.paginateListObjectsV2)(...)`.
 
 Simpler than the Python reader: names are followed through one file without scopes (every
 binding of a name counts), and between the handler's local files through `require` /
@@ -45,6 +48,13 @@ _MAX_FILES = 400
 _MAX_DEPTH = 40
 _MAX_ALTERNATIVES = 8
 _UNKNOWN = Text((Unknown(),))
+_INTEROP = frozenset(
+    {"__importDefault", "__importStar", "__toESM", "_interopRequireDefault"}
+    | {"_interopRequireWildcard", "_interop_require_default", "_interop_require_wildcard"}
+)
+"""The helpers compilers wrap `require("x")` in for ES module interop (tsc, esbuild, Babel,
+SWC): they give back the module."""
+_REQUIRES = ("require", "__require")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +133,19 @@ def _string(node: Node) -> str | None:
     return None
 
 
+def _callee(node: Node) -> Node:
+    """`obj.m` for `(0, obj.m)`, how compilers write the callee of an imported function
+    (`(0, client_s3_1.paginateListObjectsV2)(...)`); any other node as it is."""
+    for _ in range(_MAX_DEPTH):
+        if node.type == "parenthesized_expression" and node.named_children:
+            node = node.named_children[0]
+        elif node.type == "sequence_expression" and node.named_children:
+            node = node.named_children[-1]
+        else:
+            break
+    return node
+
+
 def _walk(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
@@ -174,7 +197,7 @@ class _File:
                 function = node.child_by_field_name("function")
                 arguments = node.child_by_field_name("arguments")
                 if (
-                    _text_of(function) == "require"
+                    _text_of(function) in _REQUIRES
                     and arguments is not None
                     and arguments.named_children
                 ):
@@ -346,6 +369,9 @@ class _File:
             if name is None:
                 return {_Str(_UNKNOWN)} if _Env() in self.eval(obj) else _OPAQUE
             return {v for base in self.eval(obj) for v in self.member(base, name, None)}
+        if kind == "sequence_expression":
+            # `(0, x)` is `x`: the other parts are evaluated for their effects only.
+            return self.eval(node.named_children[-1]) if node.named_children else _OPAQUE
         if kind == "call_expression":
             return self.call_value(node)
         if kind == "new_expression":
@@ -359,6 +385,10 @@ class _File:
             fallback = _string(default) if default is not None else None
             return {_Str(Text((EnvRef(name, fallback),)))}
         if isinstance(base, _Package):
+            if base.local is None and name == "default":
+                # What `import AWS from "aws-sdk"` binds: compiled interop
+                # (`aws_sdk_1.default.S3`) reads it as the module's `default`.
+                return {base}
             if base.local is not None:
                 return self.program.exported(base.local, name)
             return {_Export(base, name)}
@@ -378,10 +408,16 @@ class _File:
         function = node.child_by_field_name("function")
         if function is None:
             return _OPAQUE
-        if _text_of(function) == "require":
+        if _text_of(function) in _REQUIRES:
             args = self.arguments(node)
             literal = _string(args[0]) if args else None
             return {self.program.package(literal, self)} if literal else _OPAQUE
+        callee = _callee(function)
+        if callee.type in ("identifier", "member_expression"):
+            name = callee.child_by_field_name("property") if callee.type != "identifier" else callee
+            if _text_of(name) in _INTEROP:
+                args = self.arguments(node)
+                return self.eval(args[0]) if args else _OPAQUE
         if function.type == "member_expression":
             prop = function.child_by_field_name("property")
             obj = function.child_by_field_name("object")
@@ -691,8 +727,9 @@ class _Program:
         args = file.arguments(node)
         if function is None:
             return
-        if function.type == "identifier":
-            self.helper_call(file, node, function, args)
+        callee = _callee(function)
+        if callee.type in ("identifier", "member_expression"):
+            self.helper_call(file, node, callee, args)
         if function.type in ("member_expression", "subscript_expression"):
             obj = function.child_by_field_name("object")
             prop = function.child_by_field_name("property")
