@@ -381,3 +381,13 @@ def test_recognised_but_unanalysed_frameworks_are_listed(tmp_path: Path) -> None
         ("serverless.ts", "serverless.ts/js is code and is never run"),
         ("zappa_settings.json", "Zappa projects are not analysed"),
     ]
+
+
+def test_sam_build_output_is_read_only_by_name(tmp_path: Path) -> None:
+    built = tmp_path / ".aws-sam" / "build"
+    built.mkdir(parents=True)
+    for folder in (tmp_path, built):
+        (folder / "admin.json").write_text(json.dumps(GOOD), encoding="utf-8")
+    assert [f.location.path.name for f in scan_dir(tmp_path).findings] == ["admin.json"]
+    assert scan_dir(tmp_path).files == 1
+    assert scan_dir(built).files == 1

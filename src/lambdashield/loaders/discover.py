@@ -23,6 +23,9 @@ __all__ = ["Candidate", "Kind", "discover", "display_path"]
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".tox", ".nox"}
     | {".mypy_cache", ".ruff_cache", ".pytest_cache", ".serverless", ".terraform"}
+    # `sam build` output: a second copy of the application the source template describes,
+    # which would report every finding twice. Scanned by name, it is read.
+    | {".aws-sam"}
 )
 
 
