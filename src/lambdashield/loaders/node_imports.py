@@ -71,10 +71,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lambdashield.loaders._tree_sitter import Grammar, node_parser
 from lambdashield.loaders.handler_imports import (
@@ -386,6 +386,7 @@ class _Aliases:
 
 
 _NO_ALIASES = _Aliases()
+_Found = TypeVar("_Found")
 _UNKNOWN_ALIASES = _Aliases(known=False)
 
 
@@ -620,7 +621,7 @@ class _NodeReader(FileWalk):
         self.parsed = parsed
         super().__init__(HandlerTrace(ecosystem="npm"))
         self.bytes = 0
-        self.aliases: dict[Path, _Aliases] = {}
+        self.aliases: dict[Path, _Aliases | None] = {}
         self.scopes: dict[Path, tuple[Path, object] | None] = {}
 
     def read(self, path: Path) -> None:
@@ -750,24 +751,8 @@ class _NodeReader(FileWalk):
     def tsconfig(self, folder: Path) -> _Aliases:
         """The aliases of the nearest tsconfig.json (or jsconfig.json) from `folder` up to
         the code folder; one above it is never looked for."""
-        passed: list[Path] = []
-        current = folder
-        found = _NO_ALIASES
-        while current.is_relative_to(self.real_root):
-            if current in self.aliases:
-                found = self.aliases[current]
-                break
-            passed.append(current)
-            read = self.config_in(current)
-            if read is not None:
-                found = read
-                break
-            if current == self.real_root:
-                break
-            current = current.parent
-        for seen in passed:
-            self.aliases[seen] = found
-        return found
+        found = self.nearest(folder, self.aliases, self.config_in)
+        return _NO_ALIASES if found is None else found
 
     def config_in(self, folder: Path) -> _Aliases | None:
         for name in _CONFIG_NAMES:
@@ -781,24 +766,34 @@ class _NodeReader(FileWalk):
     def scope(self, folder: Path) -> tuple[Path, object] | None:
         """The folder and contents of the nearest package.json from `folder` up to the code
         folder, as Node.js finds a file's package; `None` when there is none inside it."""
+        return self.nearest(folder, self.scopes, self.manifest_in)
+
+    def manifest_in(self, folder: Path) -> tuple[Path, object] | None:
+        manifest = folder / "package.json"
+        if not os.path.lexists(manifest):
+            return None
+        real = contained_file(manifest, self.real_root)
+        return (folder, _read_json(real) if real is not None else None)
+
+    def nearest(
+        self, folder: Path, known: dict[Path, _Found | None], read: Callable[[Path], _Found | None]
+    ) -> _Found | None:
+        """What `read` finds in `folder` or the nearest folder above it, up to the code
+        folder; every folder passed on the way is remembered with the answer."""
         passed: list[Path] = []
         current = folder
-        found: tuple[Path, object] | None = None
+        found: _Found | None = None
         while current.is_relative_to(self.real_root):
-            if current in self.scopes:
-                found = self.scopes[current]
+            if current in known:
+                found = known[current]
                 break
             passed.append(current)
-            manifest = current / "package.json"
-            if os.path.lexists(manifest):
-                real = contained_file(manifest, self.real_root)
-                found = (current, _read_json(real) if real is not None else None)
-                break
-            if current == self.real_root:
+            found = read(current)
+            if found is not None or current == self.real_root:
                 break
             current = current.parent
         for seen in passed:
-            self.scopes[seen] = found
+            known[seen] = found
         return found
 
     def file(self, target: str) -> Path | None:
