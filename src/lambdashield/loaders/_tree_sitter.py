@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from tree_sitter import Parser
+    from tree_sitter import Node, Parser
 
-__all__ = ["Grammar", "node_parser"]
+__all__ = ["Grammar", "node_parser", "node_text", "string_value"]
 
 Grammar = Literal["javascript", "typescript", "tsx"]
 
@@ -35,3 +35,25 @@ def node_parser(grammar: Grammar) -> Parser:
             )
         found = _PARSERS[grammar] = Parser(language)
     return found
+
+
+def node_text(node: Node | None) -> str:
+    """The source text of a node (`""` for none)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def string_value(node: Node) -> str | None:
+    """The value of a string literal, or of a template string without substitutions."""
+    if node.type == "string":
+        return "".join(
+            node_text(c)
+            for c in node.named_children
+            if c.type in ("string_fragment", "escape_sequence")
+        )
+    if node.type == "template_string" and not any(
+        c.type == "template_substitution" for c in node.named_children
+    ):
+        return "".join(node_text(c) for c in node.named_children)
+    return None

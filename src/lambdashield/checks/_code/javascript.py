@@ -53,6 +53,8 @@ from dataclasses import replace
 from tree_sitter import Node, Tree
 
 from lambdashield.checks._code import ir
+from lambdashield.loaders._tree_sitter import node_text as _text
+from lambdashield.loaders._tree_sitter import string_value as _string
 
 __all__ = ["MAX_BLOCK_DEPTH", "MAX_EXPR_DEPTH", "lower"]
 
@@ -131,27 +133,6 @@ def _line(node: Node) -> int:
 
 def _end(node: Node) -> int:
     return node.end_point[0] + 1
-
-
-def _text(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
-
-
-def _string(node: Node) -> str | None:
-    """The value of a string literal, or of a template string without substitutions."""
-    if node.type == "string":
-        return "".join(
-            _text(c)
-            for c in node.named_children
-            if c.type in ("string_fragment", "escape_sequence")
-        )
-    if node.type == "template_string" and not any(
-        c.type == "template_substitution" for c in node.named_children
-    ):
-        return "".join(_text(c) for c in node.named_children)
-    return None
 
 
 def _unwrap(node: Node) -> Node:

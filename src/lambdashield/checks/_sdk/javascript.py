@@ -40,6 +40,8 @@ from lambdashield.checks._sdk.calls import (
 from lambdashield.checks._sdk.files import JAVASCRIPT_SUFFIXES, Source, SourceCache, read_source
 from lambdashield.checks._sdk.models import SdkData, key
 from lambdashield.loaders._tree_sitter import node_parser
+from lambdashield.loaders._tree_sitter import node_text as _text_of
+from lambdashield.loaders._tree_sitter import string_value as _string
 from lambdashield.model import ScanError
 
 __all__ = ["extract_javascript"]
@@ -111,26 +113,6 @@ _OPAQUE: frozenset[_Value] = frozenset({_Opaque()})
 
 def _parser(suffix: str) -> Parser:
     return node_parser("typescript" if suffix in (".ts", ".mts", ".cts") else "javascript")
-
-
-def _text_of(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
-
-
-def _string(node: Node) -> str | None:
-    if node.type == "string":
-        return "".join(
-            _text_of(c)
-            for c in node.named_children
-            if c.type in ("string_fragment", "escape_sequence")
-        )
-    if node.type == "template_string" and not any(
-        c.type == "template_substitution" for c in node.named_children
-    ):
-        return "".join(_text_of(c) for c in node.named_children)
-    return None
 
 
 def _callee(node: Node) -> Node:
